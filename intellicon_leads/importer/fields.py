@@ -1,0 +1,164 @@
+"""Lead fields described as plain data, so the engine never needs DocType meta."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+# Field types the engine knows how to parse; the Frappe layer maps DocType fieldtypes onto these.
+FIELD_TYPES = frozenset(
+	{
+		"Data",
+		"Text",
+		"Email",
+		"Phone",
+		"URL",
+		"Select",
+		"Link",
+		"Int",
+		"Float",
+		"Currency",
+		"Percent",
+		"Date",
+		"Datetime",
+		"Check",
+	}
+)
+
+
+@dataclass(frozen=True)
+class Field:
+	"""One importable field: what it is called, what it holds, and what is valid in it."""
+
+	fieldname: str
+	label: str
+	fieldtype: str = "Data"
+	required: bool = False
+	options: tuple[str, ...] = ()
+	length: int = 0
+	link_doctype: str = ""
+	default: str = ""
+	custom: bool = False
+
+	def __post_init__(self) -> None:
+		if self.fieldtype not in FIELD_TYPES:
+			raise ValueError(f"Unknown field type {self.fieldtype!r} for {self.fieldname!r}")
+
+	def to_dict(self) -> dict:
+		return {
+			"fieldname": self.fieldname,
+			"label": self.label,
+			"fieldtype": self.fieldtype,
+			"required": self.required,
+			"options": list(self.options),
+			"length": self.length,
+			"link_doctype": self.link_doctype,
+			"default": self.default,
+			"custom": self.custom,
+		}
+
+	@classmethod
+	def from_dict(cls, data: dict) -> Field:
+		return cls(
+			fieldname=data["fieldname"],
+			label=data.get("label") or data["fieldname"],
+			fieldtype=data.get("fieldtype") or "Data",
+			required=bool(data.get("required")),
+			options=tuple(data.get("options") or ()),
+			length=int(data.get("length") or 0),
+			link_doctype=data.get("link_doctype") or "",
+			default=data.get("default") or "",
+			custom=bool(data.get("custom")),
+		)
+
+
+@dataclass(frozen=True)
+class Schema:
+	"""The importable fields of one DocType, in form order."""
+
+	doctype: str
+	fields: tuple[Field, ...]
+	_by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
+
+	def __post_init__(self) -> None:
+		object.__setattr__(self, "_by_name", {f.fieldname: f for f in self.fields})
+
+	def __contains__(self, fieldname: object) -> bool:
+		return fieldname in self._by_name
+
+	def get(self, fieldname: str) -> Field | None:
+		return self._by_name.get(fieldname)
+
+	def __getitem__(self, fieldname: str) -> Field:
+		return self._by_name[fieldname]
+
+	@property
+	def required(self) -> tuple[Field, ...]:
+		return tuple(f for f in self.fields if f.required)
+
+	def with_fields(self, extra: Iterable[Field]) -> Schema:
+		"""This schema plus `extra` fields (custom fields), later names replacing earlier ones."""
+		merged = dict(self._by_name)
+		merged.update((f.fieldname, f) for f in extra)
+		return Schema(self.doctype, tuple(merged.values()))
+
+	def to_dict(self) -> dict:
+		return {"doctype": self.doctype, "fields": [f.to_dict() for f in self.fields]}
+
+	@classmethod
+	def from_dict(cls, data: dict) -> Schema:
+		return cls(data["doctype"], tuple(Field.from_dict(f) for f in data["fields"]))
+
+
+LEAD_STATUSES = (
+	"Lead",
+	"Open",
+	"Replied",
+	"Opportunity",
+	"Quotation",
+	"Lost Quotation",
+	"Interested",
+	"Converted",
+	"Do Not Contact",
+)
+
+# ERPNext's Lead fieldnames, used when there is no site (the CLI, the engine tests).
+DEFAULT_LEAD_SCHEMA = Schema(
+	"Lead",
+	(
+		Field("salutation", "Salutation", "Link", link_doctype="Salutation"),
+		Field("first_name", "First Name", "Data", required=True, length=140),
+		Field("middle_name", "Middle Name", "Data", length=140),
+		Field("last_name", "Last Name", "Data", length=140),
+		Field("email_id", "Email", "Email", length=140),
+		Field("mobile_no", "Mobile No", "Phone", length=140),
+		Field("phone", "Phone", "Phone", length=140),
+		Field("whatsapp_no", "WhatsApp", "Phone", length=140),
+		Field("company_name", "Organization Name", "Data", length=140),
+		Field("job_title", "Job Title", "Data", length=140),
+		Field("status", "Status", "Select", required=True, options=LEAD_STATUSES, default="Lead"),
+		Field("source", "Source", "Link", link_doctype="Lead Source"),
+		Field("lead_owner", "Lead Owner", "Link", link_doctype="User"),
+		Field("website", "Website", "URL", length=140),
+		Field("city", "City", "Data", length=140),
+		Field("state", "State/Province", "Data", length=140),
+		Field("country", "Country", "Link", link_doctype="Country"),
+		Field("annual_revenue", "Annual Revenue", "Currency"),
+		Field(
+			"no_of_employees",
+			"No of Employees",
+			"Select",
+			options=("1-10", "11-50", "51-200", "201-500", "501-1000", "1000+"),
+		),
+		Field("industry", "Industry", "Data", length=140),
+		Field(
+			"qualification_status",
+			"Qualification Status",
+			"Select",
+			options=("Unqualified", "In Process", "Qualified"),
+		),
+		Field("qualified_on", "Qualified on", "Date"),
+		Field("unsubscribed", "Unsubscribed", "Check"),
+		Field("notes", "Notes", "Text"),
+	),
+)
