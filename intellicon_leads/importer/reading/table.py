@@ -1,0 +1,181 @@
+"""The table every reader produces: a header, then data rows streamed one at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import islice
+from typing import Any, NamedTuple, Protocol
+
+MAX_FILE_SIZE = 50 * 1024 * 1024
+MB = 1024 * 1024
+
+
+class FileRejected(Exception):
+	"""A file we cannot read; str(exc) is one sentence telling the user what to do."""
+
+
+class Row(NamedTuple):
+	number: int
+	values: list
+	extra: list
+
+
+class Source(Protocol):
+	"""What a format reader gives the Table: raw rows, each a (row number, cells) pair."""
+
+	format: str
+	sheet_names: list[str]
+	sheet: str | None
+	encoding: str | None
+	delimiter: str | None
+
+	def records(self) -> Iterator[tuple[int, list]]: ...
+
+	def progress(self) -> float: ...
+
+	def close(self) -> None: ...
+
+
+class Table:
+	"""A sheet or CSV file: `header` from its first non-empty row, then `rows()` streamed after it."""
+
+	def __init__(self, source: Source, *, size: int, name: str) -> None:
+		self._source = source
+		self.format = source.format
+		self.sheet_names = list(source.sheet_names)
+		self.sheet = source.sheet
+		self.encoding = source.encoding
+		self.delimiter = source.delimiter
+		self.size = size
+		self.name = name
+		self.header, self.header_row = self._find_header()
+		self.warnings = header_warnings(self.header)
+
+	def __enter__(self) -> Table:
+		return self
+
+	def __exit__(self, *exc_info: object) -> None:
+		self.close()
+
+	def close(self) -> None:
+		self._source.close()
+
+	def rows(self) -> Iterator[Row]:
+		"""Data rows after the header; blank rows are skipped, short rows padded, long rows split."""
+		width = len(self.header)
+		header_row = self.header_row
+		for number, cells in self._source.records():
+			if number <= header_row or is_blank(cells):
+				continue
+			if len(cells) == width:
+				yield Row(number, cells, [])
+			elif len(cells) < width:
+				yield Row(number, cells + [None] * (width - len(cells)), [])
+			else:
+				yield Row(number, cells[:width], [v for v in cells[width:] if not is_blank_cell(v)])
+
+	def preview(self, limit: int = 20) -> list[Row]:
+		"""The first `limit` data rows, reading no further than they need."""
+		rows = self.rows()
+		try:
+			return list(islice(rows, limit))
+		finally:
+			rows.close()
+
+	def progress(self) -> float:
+		"""Roughly how much of the file has been read, from 0 to 1."""
+		return min(max(self._source.progress(), 0.0), 1.0)
+
+	def _find_header(self) -> tuple[list[str], int]:
+		records = self._source.records()
+		try:
+			for number, cells in records:
+				if not is_blank(cells):
+					return header_cells(cells), number
+		finally:
+			records.close()
+		raise FileRejected(
+			f"{self.name} has no header row: every row is empty. "
+			"Put the column names in the first row, add your leads below them and upload it again."
+		)
+
+
+def is_blank_cell(value: Any) -> bool:
+	return value is None or value == "" or (isinstance(value, str) and value.isspace())
+
+
+def is_blank(cells: list) -> bool:
+	# Most rows have a value in their first cell, so this usually returns at once.
+	for value in cells:
+		if value is not None and (not isinstance(value, str) or (value and not value.isspace())):
+			return False
+	return True
+
+
+def header_cells(cells: list) -> list[str]:
+	"""Header text per column; trailing empty cells are dropped since nothing names them."""
+	header = ["" if v is None else str(v).strip() for v in cells]
+	while header and not header[-1]:
+		header.pop()
+	return header
+
+
+def column_letter(index: int) -> str:
+	"""0 -> A, 25 -> Z, 26 -> AA: the column name a spreadsheet program shows."""
+	letters = ""
+	index += 1
+	while index:
+		index, rest = divmod(index - 1, 26)
+		letters = chr(65 + rest) + letters
+	return letters
+
+
+def header_warnings(header: list[str]) -> list[str]:
+	warnings = [
+		f"Column {column_letter(i)} has no header; it will be skipped unless you map it."
+		for i, text in enumerate(header)
+		if not text
+	]
+	seen: dict[str, list[int]] = {}
+	for i, text in enumerate(header):
+		if text:
+			seen.setdefault(text.casefold(), []).append(i)
+	for indexes in seen.values():
+		if len(indexes) > 1:
+			columns = ", ".join(column_letter(i) for i in indexes[:-1]) + f" and {column_letter(indexes[-1])}"
+			warnings.append(
+				f'Columns {columns} have the same header "{header[indexes[0]]}"; '
+				"check that each is mapped to the field you mean."
+			)
+	return warnings
+
+
+def size_text(size: int) -> str:
+	"""61.2 MB, 50 MB, 12 KB: one decimal, none when it is whole."""
+	for unit, scale in (("MB", MB), ("KB", 1024)):
+		if size >= scale:
+			text = f"{size / scale:.1f}"
+			return f"{text.removesuffix('.0')} {unit}"
+	return f"{size} bytes"
+
+
+def too_large_message(size: int, max_size: int) -> str:
+	return (
+		f"The file is {size_text(size)}, larger than the {size_text(max_size)} limit. "
+		"Split it into smaller batches and import them one by one."
+	)
+
+
+def damaged_message(name: str) -> str:
+	return (
+		f"{name} is damaged or incomplete and cannot be read. "
+		"Open it in Excel and save it again, or export it as CSV, then upload it again."
+	)
+
+
+def not_a_spreadsheet_message(name: str, what: str = "") -> str:
+	looks = f" (it looks like {what})" if what else ""
+	return (
+		f"{name} is not a CSV, XLSX or XLS file{looks}. "
+		"Open it in your spreadsheet program, save it as CSV or XLSX and upload that."
+	)
