@@ -1,0 +1,217 @@
+"""`python -m intellicon_leads.importer preview|check FILE`: look at and dry-run a lead file without a site."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from intellicon_leads.importer.dedup import ACTIONS, IN_FILE_ACTIONS, DuplicateRule
+from intellicon_leads.importer.failed import FailedRecordsWriter, failed_file_format
+from intellicon_leads.importer.fields import DEFAULT_LEAD_SCHEMA
+from intellicon_leads.importer.mapping import MappingError, Template, resolve_mapping, suggest_mapping
+from intellicon_leads.importer.pipeline import FAILED, ImportPipeline, ImportResult
+from intellicon_leads.importer.preview import FilePreview, display_value, preview_file
+from intellicon_leads.importer.reading import FileRejected, open_table
+from intellicon_leads.importer.store import MemoryStore
+
+MB = 1024 * 1024
+DUPLICATE_CHOICES = {"skip": ACTIONS[0], "update": ACTIONS[1], "fill": ACTIONS[2]}
+IN_FILE_CHOICES = {"fail": IN_FILE_ACTIONS[0], "merge": IN_FILE_ACTIONS[1]}
+
+
+class UsageProblem(Exception):
+	"""Bad input from the command line: one sentence, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+	parser = argparse.ArgumentParser(prog="python -m intellicon_leads.importer", description=__doc__)
+	commands = parser.add_subparsers(dest="command", required=True)
+	preview = commands.add_parser("preview", help="columns, suggested mapping and first rows of a file")
+	check = commands.add_parser("check", help="a whole-file dry run against the default Lead fields")
+	for sub in (preview, check):
+		sub.add_argument("file")
+		sub.add_argument("--sheet", help="the sheet to read (default: the first)")
+		sub.add_argument("--max-size-mb", type=float, default=50, help="refuse larger files (default 50)")
+		sub.add_argument("--template", help="a template JSON file to apply")
+		sub.add_argument("--json", action="store_true", help="print one JSON object")
+	preview.add_argument("--rows", type=int, default=10, help="rows to show (default 10)")
+	check.add_argument(
+		"--mapping", help='JSON {"File header": "fieldname"} or @file.json; default: suggested'
+	)
+	check.add_argument("--failed-out", help="write the failed rows to this CSV/XLSX file")
+	check.add_argument("--match", default="email_id", help="duplicate match fields, comma-separated")
+	check.add_argument("--duplicates", choices=DUPLICATE_CHOICES, default="skip")
+	check.add_argument("--in-file", choices=IN_FILE_CHOICES, default="fail")
+	check.add_argument("--date-order", choices=("dmy", "mdy"), help="for dates the file does not settle")
+	return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+	args = build_parser().parse_args(argv)
+	try:
+		if args.command == "preview":
+			return run_preview(args)
+		return run_check(args)
+	except (FileRejected, MappingError, UsageProblem) as exc:
+		print(f"error: {exc}", file=sys.stderr)
+		return 2
+	except OSError as exc:
+		print(f"error: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+		return 2
+	except Exception as exc:  # the promise is one line, never a traceback
+		print(f"error: unexpected problem with {args.file}: {type(exc).__name__}: {exc}", file=sys.stderr)
+		return 3
+
+
+def run_preview(args: argparse.Namespace) -> int:
+	preview = preview_file(
+		args.file,
+		DEFAULT_LEAD_SCHEMA,
+		sheet=args.sheet,
+		max_size=int(args.max_size_mb * MB),
+		limit=args.rows,
+		template=load_template(args.template),
+	)
+	if args.json:
+		print(json.dumps(preview.to_dict(), ensure_ascii=False, indent=1))
+	else:
+		print_preview(preview)
+	return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+	schema = DEFAULT_LEAD_SCHEMA
+	rule = DuplicateRule(
+		match_fields=tuple(f.strip() for f in args.match.split(",") if f.strip()),
+		action=DUPLICATE_CHOICES[args.duplicates],
+		in_file=IN_FILE_CHOICES[args.in_file],
+	)
+	unknown = [f for f in rule.match_fields if f not in schema]
+	if unknown:
+		raise UsageProblem(f"--match names fields a Lead does not have: {', '.join(unknown)}.")
+	template = load_template(args.template)
+	with open_table(args.file, sheet=args.sheet, max_size=int(args.max_size_mb * MB)) as table:
+		fields = choose_fields(table.header, args.mapping, template)
+		writer = None
+		if args.failed_out:
+			writer = FailedRecordsWriter(args.failed_out, table.header, failed_file_format(table.format))
+		pipeline = ImportPipeline(
+			schema,
+			fields,
+			MemoryStore(schema),
+			headers=table.header,
+			rule=rule,
+			value_maps=template.value_maps if template else None,
+			dry_run=True,
+			failed_sink=writer,
+			date_order=args.date_order,
+		)
+		try:
+			result = pipeline.run(table)
+		finally:
+			if writer:
+				writer.close()
+	report = check_report(args.file, table, fields, result, args.failed_out)
+	if args.json:
+		print(json.dumps(report, ensure_ascii=False, indent=1))
+	else:
+		print_check(report, result)
+	return 1 if result.aborted else 0
+
+
+def choose_fields(header: list[str], mapping_arg: str | None, template: Template | None) -> list[str | None]:
+	"""The --mapping given (checked), else the suggested mapping, which must cover required fields."""
+	schema = DEFAULT_LEAD_SCHEMA
+	if mapping_arg:
+		return resolve_mapping(header, schema, load_json_arg(mapping_arg, "--mapping"))
+	suggestion = suggest_mapping(header, schema, template=template)
+	return resolve_mapping(header, schema, suggestion.fields())
+
+
+def load_template(path: str | None) -> Template | None:
+	if not path:
+		return None
+	return Template.from_dict(load_json_arg("@" + path, "--template"))
+
+
+def load_json_arg(value: str, option: str) -> Any:
+	try:
+		if value.startswith("@"):
+			with open(value[1:], encoding="utf-8") as f:
+				return json.load(f)
+		return json.loads(value)
+	except OSError as exc:
+		raise UsageProblem(f"{option}: cannot read {value[1:]}: {exc.strerror or exc}.")
+	except json.JSONDecodeError as exc:
+		raise UsageProblem(f"{option} is not valid JSON ({exc.msg} at position {exc.pos}).")
+
+
+def check_report(
+	path: str, table: Any, fields: list[str | None], result: ImportResult, failed_out: str | None
+) -> dict:
+	report = {
+		"file": os.path.basename(path),
+		"format": table.format,
+		"mapping": {h: f for h, f in zip(table.header, fields, strict=False) if f},
+		**result.to_dict(),
+	}
+	if failed_out:
+		report["failed_file"] = failed_out
+	return report
+
+
+def print_preview(preview: FilePreview) -> None:
+	where = f", sheet '{preview.sheet}'" if preview.sheet else ""
+	if preview.delimiter:
+		where += f", {preview.encoding}, delimiter {preview.delimiter!r}"
+	print(f"{preview.filename}: {preview.format.upper()}{where}, {preview.size / MB:.1f} MB")
+	print(f"Header on row {preview.header_row}, {len(preview.header)} columns\n")
+	print(f"  {'Column':<28} {'Lead field':<22} {'How':<9} Confidence")
+	for col in preview.suggestion.columns:
+		field = col.fieldname or "(skipped)"
+		how = col.method or ""
+		confidence = f"{col.confidence:.0%}" if col.fieldname else ""
+		print(f"  {_clip(col.header or '(no header)', 28):<28} {field:<22} {how:<9} {confidence}")
+	missing = preview.suggestion.missing_required
+	print(f"\nRequired fields not mapped: {', '.join(missing) if missing else 'none'}")
+	for warning in preview.warnings:
+		print(f"Warning: {warning}")
+	print(f"\nFirst {len(preview.rows)} rows:")
+	for number, values in preview.rows:
+		cells = " | ".join(_clip(str(display_value(v) if v is not None else ""), 18) for v in values)
+		print(f"  {number:>5}: {cells}")
+
+
+def print_check(report: dict, result: ImportResult) -> None:
+	print(
+		f"Checked {report['file']} ({report['format'].upper()}): {result.total:,} rows in {result.seconds:.2f} s"
+	)
+	for label, key in (
+		("import", "imported"),
+		("update", "updated"),
+		("skip", "skipped"),
+		("fail", "failed"),
+	):
+		print(f"  would {label:<7} {report[key]:>9,}")
+	if report["in_file_duplicates"]:
+		print(f"  of which duplicates inside the file: {report['in_file_duplicates']:,}")
+	if report["error_summary"]:
+		kinds = ", ".join(f"{label} {n:,}" for label, n in report["error_summary"].items())
+		print(f"Problems by kind: {kinds}")
+	failed = [o for o in result.outcomes if o.status == FAILED]
+	for outcome in failed[:20]:
+		print(f"  {outcome.message}")
+	if len(failed) > 20:
+		print(f"  ... and {len(failed) - 20:,} more failed rows")
+	if report.get("failed_file"):
+		print(f"Failed records written to {report['failed_file']} ({result.failed:,} rows).")
+	if result.aborted:
+		print(f"Stopped early: {result.aborted}")
+
+
+def _clip(text: str, width: int) -> str:
+	return text if len(text) <= width else text[: width - 1] + "…"

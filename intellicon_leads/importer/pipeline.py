@@ -1,0 +1,497 @@
+"""The import pipeline: stream rows → map → validate → deduplicate → write in batches through a Store."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import chain, islice
+from typing import Any
+
+from intellicon_leads.importer.dedup import FILL_EMPTY, IN_FILE_MERGE, SKIP, DuplicateRule, changes_for
+from intellicon_leads.importer.fields import Schema
+from intellicon_leads.importer.reading import FileRejected, Row
+from intellicon_leads.importer.store import ExistingRecord, Store, WriteResult
+from intellicon_leads.importer.values import (
+	ERROR_KINDS,
+	InvalidValue,
+	infer_date_order,
+	make_parser,
+	missing_required_message,
+	row_error,
+)
+
+IMPORTED, UPDATED, SKIPPED, FAILED = "imported", "updated", "skipped", "failed"
+DATE_SAMPLE_ROWS = 1000
+
+
+@dataclass
+class RowOutcome:
+	row: int
+	status: str
+	message: str
+	kinds: tuple[str, ...] = ()
+
+	def to_dict(self) -> dict:
+		return {"row": self.row, "status": self.status, "message": self.message, "kinds": list(self.kinds)}
+
+
+@dataclass
+class ImportResult:
+	"""Counts and reasons; imported + updated + skipped + failed == total, whatever happened."""
+
+	total: int = 0
+	imported: int = 0
+	updated: int = 0
+	skipped: int = 0
+	failed: int = 0
+	outcomes: list[RowOutcome] = field(default_factory=list)
+	error_summary: Counter = field(default_factory=Counter)
+	date_orders: dict[str, str] = field(default_factory=dict)
+	in_file_duplicates: int = 0
+	aborted: str | None = None
+	seconds: float = 0.0
+	last_row: int = 0
+
+	@property
+	def accounted(self) -> int:
+		return self.imported + self.updated + self.skipped + self.failed
+
+	def counts(self) -> dict[str, int]:
+		return {k: getattr(self, k) for k in ("total", IMPORTED, UPDATED, SKIPPED, FAILED)}
+
+	def summary_labels(self) -> dict[str, int]:
+		"""The error summary keyed by the readable kind ("Invalid email format": 3)."""
+		return {ERROR_KINDS.get(kind, kind): n for kind, n in self.error_summary.most_common()}
+
+	def to_dict(self) -> dict:
+		return {
+			**self.counts(),
+			"in_file_duplicates": self.in_file_duplicates,
+			"seconds": round(self.seconds, 3),
+			"aborted": self.aborted,
+			"error_summary": self.summary_labels(),
+			"date_orders": self.date_orders,
+			"failed_rows": [o.to_dict() for o in self.outcomes if o.status == FAILED],
+			"skipped_rows": [o.to_dict() for o in self.outcomes if o.status == SKIPPED],
+		}
+
+
+@dataclass
+class Progress:
+	done: int
+	fraction: float
+	imported: int
+	updated: int
+	skipped: int
+	failed: int
+	rows_per_second: float
+	eta_seconds: float | None
+
+
+@dataclass
+class BatchReport:
+	"""What one flushed batch wrote; the caller commits here and keeps the trail for undo."""
+
+	last_row: int
+	created: list[tuple[int, str]]
+	updated: list[tuple[int, str, dict[str, Any], dict[str, Any]]]
+	result: ImportResult
+
+
+class FailedSink:
+	"""Where failed rows go (the failed-records file); anything with `add` will do."""
+
+	def add(self, row_number: int, values: list, extra: list, message: str) -> None: ...
+
+
+@dataclass
+class _Item:
+	number: int
+	values: list
+	extra: list
+	record: dict[str, Any]
+	keys: list[tuple[str, str]]
+	merge_into: int = 0
+	done: bool = False
+
+
+class ImportPipeline:
+	"""Drives one import of one table; create one per run."""
+
+	def __init__(
+		self,
+		schema: Schema,
+		fields: list[str | None],
+		store: Store,
+		*,
+		headers: list[str] | None = None,
+		rule: DuplicateRule | None = None,
+		value_maps: dict[str, dict[str, str]] | None = None,
+		batch_size: int = 500,
+		dry_run: bool = False,
+		failed_sink: FailedSink | None = None,
+		on_progress: Callable[[Progress], None] | None = None,
+		on_batch: Callable[[BatchReport], None] | None = None,
+		progress_interval: float = 0.5,
+		date_order: str | None = None,
+		resume_after_row: int = 0,
+		resume_result: ImportResult | None = None,
+	) -> None:
+		self.schema = schema
+		self.fields = fields
+		self.store = store
+		self.headers = headers or [f or "" for f in fields]
+		self.rule = rule or DuplicateRule()
+		self.value_maps = {f: {_value_key(k): v for k, v in m.items()} for f, m in (value_maps or {}).items()}
+		self.batch_size = max(1, batch_size)
+		self.dry_run = dry_run
+		self.failed_sink = failed_sink
+		self.on_progress = on_progress
+		self.on_batch = on_batch
+		self.progress_interval = progress_interval
+		self.default_date_order = date_order
+		self.resume_after_row = resume_after_row
+		self.result = resume_result or ImportResult()
+		self._last_progress = float("-inf")
+		self._batch: list[_Item] = []
+		self._pending: dict[int, _Item] = {}
+		self._seen: dict[tuple[str, str], int] = {}
+		self._matchers = self.rule.normalizers(schema)
+		self._defaults = {f.fieldname: f.default for f in schema.fields if f.default}
+		self._required = [f for f in schema.fields if f.required and not f.default]
+
+	# -- running ---------------------------------------------------------------------------------
+
+	def run(self, table: Any) -> ImportResult:
+		"""Import every data row of `table` (a reading.Table, or anything with rows() and progress())."""
+		started = time.monotonic()
+		self._table = table
+		try:
+			rows = self._prepare(table.rows())
+			self._consume(rows, started)
+			self._flush()
+		except FileRejected as exc:
+			self._flush()
+			self.result.aborted = str(exc)
+		self.result.seconds += time.monotonic() - started
+		self._report_progress(started, force=True)
+		return self.result
+
+	def _prepare(self, rows: Iterator[Row]) -> Iterable[Row]:
+		"""Build one parser per mapped column; date columns get their d/m order from a sample."""
+		head = list(islice(rows, DATE_SAMPLE_ROWS))
+		self._columns = []
+		for index, fieldname in enumerate(self.fields):
+			field_ = self.schema.get(fieldname) if fieldname else None
+			if field_ is None:
+				continue
+			order = None
+			if field_.fieldtype in ("Date", "Datetime"):
+				order = infer_date_order(r.values[index] for r in head) or self.default_date_order
+				if order:
+					self.result.date_orders[fieldname] = order
+			parse = make_parser(field_, date_order=order)
+			value_map = self.value_maps.get(fieldname) or None
+			self._columns.append((index, fieldname, parse, self.headers[index], value_map))
+		return chain(head, rows)
+
+	def _consume(self, rows: Iterable[Row], started: float) -> None:
+		result = self.result
+		resume_after = self.resume_after_row
+		next_check = 0
+		for row in rows:
+			if row.number <= resume_after:
+				continue
+			result.total += 1
+			result.last_row = row.number
+			self._take(row)
+			if len(self._batch) >= self.batch_size:
+				self._flush()
+			if result.total >= next_check:
+				next_check = result.total + 256
+				self._report_progress(started)
+
+	def _take(self, row: Row) -> None:
+		number, values, extra = row
+		record: dict[str, Any] = {}
+		errors: list[tuple[str, str]] = []
+		for index, fieldname, parse, header, value_map in self._columns:
+			raw = values[index]
+			if raw is None or raw == "":
+				continue
+			if value_map is not None:
+				raw = value_map.get(_value_key(raw), raw)
+			try:
+				value = parse(raw)
+			except InvalidValue as exc:
+				errors.append((exc.kind, row_error(number, header, exc.message)))
+				continue
+			if value is not None:
+				record[fieldname] = value
+		for field_ in self._required:
+			if field_.fieldname not in record:
+				errors.append(("missing_required", f"Row {number}: {missing_required_message(field_)}"))
+		if extra:
+			errors.append(("extra_cells", _extra_cells_message(number, extra)))
+		if errors:
+			self._fail_row(number, values, extra, errors)
+			return
+		self._accept(_Item(number, values, extra, record, self._keys(record)))
+
+	def _keys(self, record: dict[str, Any]) -> list[tuple[str, str]]:
+		keys = []
+		for fieldname, normalize in self._matchers:
+			value = record.get(fieldname)
+			if value is not None:
+				key = normalize(value)
+				if key:
+					keys.append((fieldname, key))
+		return keys
+
+	def _accept(self, item: _Item) -> None:
+		"""In-file duplicates: the first row wins; later rows fail or are merged into it."""
+		seen = self._seen
+		for key in item.keys:
+			first = seen.get(key)
+			if first is not None:
+				self._in_file_duplicate(item, key, first)
+				return
+		for key in item.keys:
+			seen[key] = item.number
+		self._batch.append(item)
+		self._pending[item.number] = item
+
+	def _in_file_duplicate(self, item: _Item, key: tuple[str, str], first: int) -> None:
+		self.result.in_file_duplicates += 1
+		label = self.schema[key[0]].label
+		if self.rule.in_file != IN_FILE_MERGE:
+			message = (
+				f"Row {item.number}: duplicate of row {first} (same {label} '{item.record[key[0]]}'). "
+				f"Remove one of the two rows, or keep this one and delete row {first}."
+			)
+			self._fail_row(item.number, item.values, item.extra, [("duplicate", message)])
+			return
+		target = self._pending.get(first)
+		if target is not None:
+			target.record.update(changes_for(FILL_EMPTY, target.record, item.record))
+			self._skip(
+				item.number, f"Row {item.number}: merged into row {first} (same {label}).", "duplicate"
+			)
+			return
+		item.merge_into = first
+		self._batch.append(item)
+
+	# -- writing a batch -------------------------------------------------------------------------
+
+	def _flush(self) -> None:
+		batch, self._batch = self._batch, []
+		self._pending.clear()
+		if not batch:
+			return
+		self._resolve_links(batch)
+		existing = self._find_existing([i for i in batch if not i.done])
+		inserts: list[_Item] = []
+		updates: list[tuple[_Item, ExistingRecord, dict[str, Any]]] = []
+		for item in batch:
+			if not item.done:
+				self._decide(item, existing.get(item.number), inserts, updates)
+		report = BatchReport(batch[-1].number, [], [], self.result)
+		self._write_inserts(inserts, report)
+		self._write_updates(updates, report)
+		if self.on_batch:
+			self.on_batch(report)
+
+	def _decide(
+		self, item: _Item, hit: tuple[str, ExistingRecord] | None, inserts: list, updates: list
+	) -> None:
+		match = hit[1] if hit else None
+		if item.merge_into:
+			changes = changes_for(FILL_EMPTY, match.values, item.record) if match else {}
+			if changes and not self.dry_run:
+				updates.append((item, match, changes))
+			else:
+				self._skip(item.number, f"Row {item.number}: merged into row {item.merge_into}.", "duplicate")
+			return
+		if match is None:
+			inserts.append(item)
+			return
+		if self.rule.action == SKIP:
+			fieldname = hit[0]
+			message = (
+				f"Row {item.number}: duplicate of existing lead {match.name} "
+				f"(same {self.schema[fieldname].label} '{item.record[fieldname]}'); skipped."
+			)
+			self._skip(item.number, message, "duplicate")
+			return
+		changes = changes_for(self.rule.action, match.values, item.record)
+		if not changes:
+			self._skip(item.number, f"Row {item.number}: lead {match.name} already has these values.", "")
+			return
+		updates.append((item, match, changes))
+
+	def _find_existing(self, items: list[_Item]) -> dict[int, tuple[str, ExistingRecord]]:
+		"""One look-up per match field for the whole batch; the first matching field wins."""
+		found: dict[int, tuple[str, ExistingRecord]] = {}
+		for fieldname, _ in self._matchers:
+			wanted: dict[str, list[_Item]] = {}
+			for item in items:
+				for f, key in item.keys:
+					if f == fieldname:
+						wanted.setdefault(key, []).append(item)
+			if not wanted:
+				continue
+			try:
+				hits = self.store.find_existing(fieldname, set(wanted))
+			except Exception as exc:
+				self._fail_items(items, f"the duplicate check could not run ({exc})")
+				return {}
+			for key, record in hits.items():
+				for item in wanted.get(key, ()):
+					found.setdefault(item.number, (fieldname, record))
+		return found
+
+	def _resolve_links(self, batch: list[_Item]) -> None:
+		for _index, fieldname, _, header, _ in self._columns:
+			field_ = self.schema[fieldname]
+			if field_.fieldtype != "Link" or not field_.link_doctype:
+				continue
+			values = {item.record[fieldname] for item in batch if fieldname in item.record and not item.done}
+			if not values:
+				continue
+			try:
+				names = self.store.resolve_links(field_.link_doctype, values)
+			except Exception as exc:
+				self._fail_items(batch, f"links to {field_.link_doctype} could not be checked ({exc})")
+				return
+			for item in batch:
+				value = item.record.get(fieldname)
+				if value is None or item.done:
+					continue
+				if value in names:
+					item.record[fieldname] = names[value]
+				else:
+					message = row_error(
+						item.number,
+						header,
+						f"'{value}' is not an existing {field_.link_doctype}. "
+						f"Use the name of an existing {field_.link_doctype}, or create it first.",
+					)
+					self._fail_item(item, [("link_not_found", message)])
+
+	def _write_inserts(self, items: list[_Item], report: BatchReport) -> None:
+		if not items:
+			return
+		if self.dry_run:
+			for item in items:
+				self._count(item, IMPORTED)
+			return
+		records = [{**self._defaults, **item.record} for item in items]
+		results = self._call_store(self.store.insert_many, records, items)
+		for item, outcome in zip(items, results, strict=True):
+			if outcome.error:
+				self._fail_item(
+					item, [("write_error", f"Row {item.number} could not be saved: {outcome.error}")]
+				)
+			else:
+				self._count(item, IMPORTED)
+				report.created.append((item.number, outcome.name))
+
+	def _write_updates(self, updates: list, report: BatchReport) -> None:
+		if not updates:
+			return
+		if self.dry_run:
+			for item, _, _ in updates:
+				self._count(item, UPDATED)
+			return
+		changes = [(match.name, values) for _, match, values in updates]
+		results = self._call_store(self.store.update_many, changes, [u[0] for u in updates])
+		for (item, match, values), outcome in zip(updates, results, strict=True):
+			if outcome.error:
+				self._fail_item(
+					item, [("write_error", f"Row {item.number} could not be saved: {outcome.error}")]
+				)
+				continue
+			previous = {f: match.values.get(f) for f in values}
+			report.updated.append((item.number, match.name, previous, values))
+			if item.merge_into:
+				self._skip(item.number, f"Row {item.number}: merged into row {item.merge_into}.", "duplicate")
+			else:
+				self._count(item, UPDATED)
+
+	def _call_store(self, method: Callable, payload: list, items: list[_Item]) -> list[WriteResult]:
+		"""A store that raises fails the whole batch with the reason, so every row stays accounted for."""
+		try:
+			results = method(payload)
+		except Exception as exc:
+			return [WriteResult(error=str(exc) or type(exc).__name__) for _ in items]
+		if len(results) != len(items):
+			return [WriteResult(error="the database returned no result for this row") for _ in items]
+		return results
+
+	# -- bookkeeping -----------------------------------------------------------------------------
+
+	def _count(self, item: _Item, status: str) -> None:
+		item.done = True
+		setattr(self.result, status, getattr(self.result, status) + 1)
+
+	def _skip(self, number: int, message: str, kind: str) -> None:
+		self.result.skipped += 1
+		self.result.outcomes.append(RowOutcome(number, SKIPPED, message, (kind,) if kind else ()))
+		if kind:
+			self.result.error_summary[kind] += 1
+		item = self._pending.get(number)
+		if item is not None:
+			item.done = True
+
+	def _fail_items(self, items: list[_Item], reason: str) -> None:
+		for item in items:
+			if not item.done:
+				self._fail_item(
+					item, [("write_error", f"Row {item.number} could not be imported: {reason}.")]
+				)
+
+	def _fail_item(self, item: _Item, errors: list[tuple[str, str]]) -> None:
+		item.done = True
+		self._fail_row(item.number, item.values, item.extra, errors)
+
+	def _fail_row(self, number: int, values: list, extra: list, errors: list[tuple[str, str]]) -> None:
+		message = " ".join(text for _, text in errors)
+		kinds = tuple(dict.fromkeys(kind for kind, _ in errors))
+		self.result.failed += 1
+		self.result.outcomes.append(RowOutcome(number, FAILED, message, kinds))
+		self.result.error_summary.update(kinds)
+		if self.failed_sink is not None:
+			self.failed_sink.add(number, values, extra, message)
+
+	def _report_progress(self, started: float, force: bool = False) -> None:
+		if not self.on_progress:
+			return
+		now = time.monotonic()
+		if not force and now - self._last_progress < self.progress_interval:
+			return
+		self._last_progress = now
+		r = self.result
+		elapsed = max(now - started, 1e-6)
+		fraction = 1.0 if force else _fraction(self._table)
+		rate = r.total / elapsed
+		eta = elapsed * (1 - fraction) / fraction if 0 < fraction < 1 else (0.0 if force else None)
+		self.on_progress(Progress(r.total, fraction, r.imported, r.updated, r.skipped, r.failed, rate, eta))
+
+
+def _fraction(table: Any) -> float:
+	progress = getattr(table, "progress", None)
+	return float(progress()) if progress else 0.0
+
+
+def _value_key(value: Any) -> str:
+	return " ".join(str(value).split()).casefold()
+
+
+def _extra_cells_message(number: int, extra: list) -> str:
+	shown = ", ".join(repr(str(v)) for v in extra[:5])
+	return (
+		f"Row {number} has {len(extra)} more value(s) than the header has columns ({shown}). "
+		"Check for a missing quote or an unquoted separator in this row, or add a header for the extra column."
+	)

@@ -1,0 +1,102 @@
+"""Where imported leads go: the `Store` protocol, and an in-memory store for dry runs and tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from intellicon_leads.importer.dedup import NORMALIZERS, normalize_text
+from intellicon_leads.importer.fields import DEFAULT_LEAD_SCHEMA, Schema
+
+
+@dataclass
+class ExistingRecord:
+	name: str
+	values: dict[str, Any]
+
+
+@dataclass
+class WriteResult:
+	"""The outcome of writing one record: its name, or the reason it could not be saved."""
+
+	name: str | None = None
+	error: str | None = None
+
+
+class Store(Protocol):
+	"""What the pipeline needs from a database; every call takes a whole batch."""
+
+	def find_existing(self, fieldname: str, keys: set[str]) -> dict[str, ExistingRecord]:
+		"""Existing records whose `fieldname`, normalised like the keys, is one of `keys`; by key."""
+		...
+
+	def resolve_links(self, doctype: str, values: set[str]) -> dict[str, str]:
+		"""For each value naming an existing `doctype` record, that record's exact name."""
+		...
+
+	def insert_many(self, records: list[dict[str, Any]]) -> list[WriteResult]: ...
+
+	def update_many(self, changes: list[tuple[str, dict[str, Any]]]) -> list[WriteResult]: ...
+
+
+@dataclass
+class MemoryStore:
+	"""A store that keeps leads in a dict: the CLI's dry run and the engine tests use it.
+
+	Link targets are checked only for the doctypes given in `links`; other link values are accepted.
+	"""
+
+	schema: Schema = DEFAULT_LEAD_SCHEMA
+	links: dict[str, Iterable[str]] = field(default_factory=dict)
+	records: dict[str, dict[str, Any]] = field(default_factory=dict)
+	fail_when: Callable[[dict[str, Any]], str | None] | None = None
+	calls: list[str] = field(default_factory=list)
+
+	def __post_init__(self) -> None:
+		self._links = {dt: {str(v).casefold(): v for v in names} for dt, names in self.links.items()}
+		self._counter = len(self.records)
+
+	def find_existing(self, fieldname: str, keys: set[str]) -> dict[str, ExistingRecord]:
+		self.calls.append(f"find_existing:{fieldname}:{len(keys)}")
+		normalize = self._normalizer(fieldname)
+		found = {}
+		for name, values in self.records.items():
+			value = values.get(fieldname)
+			if value not in (None, ""):
+				key = normalize(value)
+				if key in keys and key not in found:
+					found[key] = ExistingRecord(name, dict(values))
+		return found
+
+	def resolve_links(self, doctype: str, values: set[str]) -> dict[str, str]:
+		self.calls.append(f"resolve_links:{doctype}:{len(values)}")
+		known = self._links.get(doctype)
+		if known is None:
+			return {v: v for v in values}
+		return {v: known[v.casefold()] for v in values if v.casefold() in known}
+
+	def insert_many(self, records: list[dict[str, Any]]) -> list[WriteResult]:
+		self.calls.append(f"insert_many:{len(records)}")
+		return [self._insert(record) for record in records]
+
+	def update_many(self, changes: list[tuple[str, dict[str, Any]]]) -> list[WriteResult]:
+		self.calls.append(f"update_many:{len(changes)}")
+		results = []
+		for name, values in changes:
+			self.records[name].update(values)
+			results.append(WriteResult(name=name))
+		return results
+
+	def _insert(self, record: dict[str, Any]) -> WriteResult:
+		error = self.fail_when(record) if self.fail_when else None
+		if error:
+			return WriteResult(error=error)
+		self._counter += 1
+		name = f"LEAD-{self._counter:05d}"
+		self.records[name] = dict(record)
+		return WriteResult(name=name)
+
+	def _normalizer(self, fieldname: str) -> Callable[[Any], str]:
+		field_ = self.schema.get(fieldname)
+		return NORMALIZERS.get(field_.fieldtype, normalize_text) if field_ else normalize_text
