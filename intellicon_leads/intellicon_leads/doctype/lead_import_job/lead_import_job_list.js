@@ -1,0 +1,24 @@
+// Copyright (c) 2026, Intellicon and contributors
+// For license information, please see license.txt
+
+frappe.listview_settings["Lead Import Job"] = {
+	add_fields: ["status", "imported", "updated", "skipped", "failed", "total_rows", "duration"],
+	hide_name_column: true,
+	get_indicator(doc) {
+		const colors = {
+			Queued: "gray",
+			Processing: "blue",
+			Completed: "green",
+			"Completed with Errors": "orange",
+			Failed: "red",
+		};
+		return [__(doc.status), colors[doc.status] || "gray", "status,=," + doc.status];
+	},
+	onload(listview) {
+		frappe.realtime.on("lead_import_progress", (data) => {
+			if (["Completed", "Completed with Errors", "Failed"].includes(data.status)) {
+				listview.refresh();
+			}
+		});
+	},
+};
