@@ -1,0 +1,121 @@
+"""Whitelisted endpoints of the import wizard: check permission, then one call into lead_import."""
+
+from __future__ import annotations
+
+import frappe
+from frappe import _
+
+from intellicon_leads.lead_import import files, imports, templates
+from intellicon_leads.lead_import.permissions import can_import, check_can_import, check_job_access
+
+
+@frappe.whitelist()
+def import_access() -> dict:
+	"""What the wizard needs before its first step: may this user import, and the file size limit."""
+	return {"allowed": can_import(), "max_file_size": files.max_upload_size()}
+
+
+@frappe.whitelist(methods=["POST"])
+def upload_chunk(upload_id: str, offset: int, total_size: int, filename: str) -> dict:
+	"""One chunk of an upload (multipart field `chunk`); the last one returns the stored file."""
+	check_can_import()
+	chunk = frappe.request.files.get("chunk") if frappe.request else None
+	if chunk is None:
+		frappe.throw(_("No file data arrived. Choose the file again."))
+	return files.receive_chunk(upload_id, int(offset), int(total_size), filename, chunk.stream.read())
+
+
+@frappe.whitelist()
+def preview(file_url: str, sheet: str | None = None, template: str | None = None) -> dict:
+	check_can_import()
+	_check_file_access(file_url)
+	return imports.preview_upload(file_url, sheet, template)
+
+
+@frappe.whitelist()
+def validate_mapping(file_url: str, mapping: str | list | dict, sheet: str | None = None) -> dict:
+	check_can_import()
+	_check_file_access(file_url)
+	return {"fields": imports.check_mapping(file_url, mapping, sheet)}
+
+
+@frappe.whitelist(methods=["POST"])
+def check_file(
+	file_url: str, mapping: str | list | dict, value_maps: str | dict | None = None, sheet: str | None = None
+) -> dict:
+	"""A whole-file dry run: projected counts and the first errors, nothing written."""
+	check_can_import()
+	_check_file_access(file_url)
+	return imports.dry_run(file_url, mapping, value_maps, sheet)
+
+
+@frappe.whitelist(methods=["POST"])
+def start_import(
+	file_url: str,
+	mapping: str | list | dict,
+	template: str | None = None,
+	value_maps: str | dict | None = None,
+	sheet: str | None = None,
+) -> dict:
+	check_can_import()
+	_check_file_access(file_url)
+	job = imports.start_import(file_url, mapping, template, value_maps, sheet)
+	return {"job": job.name, "status": job.status}
+
+
+@frappe.whitelist()
+def job_status(job: str) -> dict:
+	check_job_access(job)
+	return imports.job_status(job)
+
+
+@frappe.whitelist(methods=["POST"])
+def save_template(
+	template_name: str, headers: str | list, mapping: str | list, value_maps: str | dict | None = None
+) -> dict:
+	check_can_import()
+	frappe.has_permission(templates.TEMPLATE_DOCTYPE, "create", throw=True)
+	doc = templates.save(
+		template_name, _parsed(headers), _parsed(mapping), _parsed(value_maps) if value_maps else None
+	)
+	return {"name": doc.name, "fingerprint": doc.header_fingerprint}
+
+
+@frappe.whitelist()
+def list_templates(headers: str | list | None = None) -> list:
+	check_can_import()
+	return templates.ranked(_parsed(headers) if headers else None)
+
+
+@frappe.whitelist()
+def get_template(name: str) -> dict:
+	check_can_import()
+	frappe.has_permission(templates.TEMPLATE_DOCTYPE, "read", doc=name, throw=True)
+	return templates.load(name).to_dict()
+
+
+@frappe.whitelist()
+def download_failed_records(job: str) -> None:
+	check_job_access(job)
+	file_url = frappe.db.get_value("Lead Import Job", job, "failed_file")
+	if not file_url:
+		frappe.throw(_("No rows failed in this import, so there is no failed records file."))
+	file_name = frappe.db.get_value("File", {"file_url": file_url}, "file_name")
+	with open(files.local_path(file_url), "rb") as f:
+		frappe.local.response.filecontent = f.read()
+	frappe.local.response.filename = file_name
+	frappe.local.response.type = "download"
+
+
+def _check_file_access(file_url: str) -> None:
+	"""The uploaded file must be one of this app's private files that the user may read."""
+	name = frappe.db.get_value("File", {"file_url": file_url})
+	if not name or not file_url.startswith(f"/private/files/{files.FOLDER}/"):
+		frappe.throw(_("The uploaded file was not found. Upload it again."), frappe.DoesNotExistError)
+	frappe.has_permission("File", "read", doc=name, throw=True)
+
+
+def _parsed(value):
+	import json
+
+	return json.loads(value) if isinstance(value, str) else value

@@ -1,0 +1,77 @@
+"""bench --site SITE import-leads FILE: the same import as the wizard, in the foreground."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from frappe.commands import get_site, pass_context
+
+
+@click.command("import-leads")
+@click.argument("file_path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--template", help="Apply this saved import template")
+@click.option("--sheet", help="Sheet to read (default: the first)")
+@click.option("--dry-run", is_flag=True, help="Check the whole file without writing anything")
+@click.option("--user", default="Administrator", help="Run the import as this user")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the job and its counts")
+@pass_context
+def import_leads(context, file_path, template, sheet, dry_run, user, as_json):
+	import frappe
+
+	from intellicon_leads.lead_import import files, imports
+	from intellicon_leads.lead_import.jobs import JobRunner
+
+	frappe.init(site=get_site(context))
+	frappe.connect()
+	try:
+		frappe.set_user(user)
+		file = files.save_local_file(file_path)
+		preview = imports.preview_upload(file.file_url, sheet, template)
+		mapping = [c["fieldname"] for c in preview["mapping"]["columns"]]
+		job = imports.create_job(file.file_url, mapping, template, None, sheet, dry_run)
+		frappe.db.commit()
+		JobRunner(job.name, on_progress=None if as_json else _print_progress).run()
+		status = imports.job_status(job.name)
+	except frappe.ValidationError as exc:
+		click.secho(f"error: {frappe.utils.strip_html(str(exc))}", fg="red", err=True)
+		sys.exit(2)
+	finally:
+		frappe.destroy()
+	_report(status, as_json)
+	sys.exit(1 if status["status"] == "Failed" else 0)
+
+
+def _print_progress(progress) -> None:
+	filled = int(progress.fraction * 30)
+	bar = "#" * filled + "-" * (30 - filled)
+	sys.stderr.write(
+		f"\r[{bar}] {progress.fraction:4.0%}  {progress.done:,} rows  {progress.rows_per_second:,.0f} rows/s "
+	)
+	sys.stderr.flush()
+
+
+def _report(status: dict, as_json: bool) -> None:
+	counts = {k: status.get(k) or 0 for k in ("total_rows", "imported", "updated", "skipped", "failed")}
+	if as_json:
+		total = counts.pop("total_rows")
+		payload = {"job": status["name"], "status": status["status"], "total": total, **counts}
+		click.echo(json.dumps(payload))
+		return
+	click.echo("")
+	click.echo(f"{status['name']}: {status['status']}")
+	click.echo(
+		"  total {total_rows:,}  imported {imported:,}  updated {updated:,}  skipped {skipped:,}  failed {failed:,}".format(
+			**counts
+		)
+	)
+	if status.get("duration"):
+		click.echo(f"  {status['duration']:.1f} s, {status.get('rows_per_second') or 0:,.0f} rows/s")
+	if status.get("error_message"):
+		click.echo(f"  {status['error_message']}")
+	if status.get("failed_file"):
+		click.echo(f"  failed records: {status['failed_file']}")
+
+
+commands = [import_leads]

@@ -1,0 +1,214 @@
+"""The wizard's steps on the server: preview an upload, check a mapping, dry-run, start and follow a job."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import frappe
+from frappe import _
+
+from intellicon_leads.importer.mapping import MappingError, normalize_header, resolve_mapping
+from intellicon_leads.importer.pipeline import ImportPipeline
+from intellicon_leads.importer.preview import preview_file
+from intellicon_leads.importer.reading import FileRejected, open_table
+from intellicon_leads.lead_import import files, templates
+from intellicon_leads.lead_import.jobs import JOB_DOCTYPE, enqueue, job_id
+from intellicon_leads.lead_import.schema import lead_schema
+from intellicon_leads.lead_import.store import FrappeStore
+
+ACTIVE_STATUSES = ("Queued", "Processing")
+LEARNED_KEY = "intellicon_lead_import_learned_columns"
+DRY_RUN_FIRST_ERRORS = 20
+
+
+def settings():
+	return frappe.get_cached_doc("Lead Import Settings")
+
+
+def preview_upload(file_url: str, sheet: str | None = None, template: str | None = None) -> dict:
+	"""First rows, suggested mapping, Lead fields, matching templates and the rules in force."""
+	schema = lead_schema()
+	chosen = templates.load(template) if template else None
+	try:
+		preview = preview_file(
+			files.local_path(file_url),
+			schema,
+			filename=_file_name(file_url),
+			sheet=sheet,
+			max_size=files.max_upload_size(),
+			templates=templates.all_templates(),
+			template=chosen,
+			learned=learned_columns(),
+		)
+	except FileRejected as exc:
+		frappe.throw(str(exc), title=_("File cannot be imported"))
+	return {
+		**preview.to_dict(),
+		"file_url": file_url,
+		"fields": [f.to_dict() for f in schema.fields],
+		"rules": rules_in_force(),
+	}
+
+
+def rules_in_force() -> dict:
+	doc = settings()
+	rule = doc.duplicate_rule()
+	return {
+		**rule.to_dict(),
+		"match_labels": [lead_schema()[f].label for f in rule.match_fields if f in lead_schema()],
+		"write_mode": doc.write_mode or "Documents",
+	}
+
+
+def check_mapping(file_url: str, mapping: Any, sheet: str | None = None) -> list[str | None]:
+	"""The mapping as one field per column, or a clear refusal naming what is wrong."""
+	header = file_header(file_url, sheet)[0]
+	try:
+		return resolve_mapping(header, lead_schema(), _parsed(mapping))
+	except MappingError as exc:
+		frappe.throw(
+			"<br>".join(frappe.utils.escape_html(m) for m in exc.messages), title=_("Check the mapping")
+		)
+
+
+def dry_run(file_url: str, mapping: Any, value_maps: Any = None, sheet: str | None = None) -> dict:
+	"""The whole file through validation and duplicate checks, nothing written."""
+	schema = lead_schema()
+	fields = check_mapping(file_url, mapping, sheet)
+	doc = settings()
+	with _open(file_url, sheet) as table:
+		pipeline = ImportPipeline(
+			schema,
+			fields,
+			FrappeStore(schema),
+			headers=table.header,
+			rule=doc.duplicate_rule(),
+			value_maps=_parsed(value_maps) or None,
+			batch_size=doc.batch_size or 500,
+			dry_run=True,
+		)
+		result = pipeline.run(table)
+	data = result.to_dict()
+	data["failed_rows"] = data["failed_rows"][:DRY_RUN_FIRST_ERRORS]
+	data["skipped_rows"] = data["skipped_rows"][:DRY_RUN_FIRST_ERRORS]
+	return data
+
+
+def start_import(
+	file_url: str,
+	mapping: Any,
+	template: str | None = None,
+	value_maps: Any = None,
+	sheet: str | None = None,
+	dry_run: bool = False,
+):
+	"""A Lead Import Job, queued; the same file already importing gives back that job instead."""
+	job = create_job(file_url, mapping, template, value_maps, sheet, dry_run)
+	if job.status == "Queued" and not job.rq_job_id:
+		job.db_set("rq_job_id", job_id(job.name))
+		enqueue(job.name)
+	return job
+
+
+def create_job(
+	file_url: str,
+	mapping: Any,
+	template: str | None = None,
+	value_maps: Any = None,
+	sheet: str | None = None,
+	dry_run: bool = False,
+):
+	active = frappe.db.get_value(
+		JOB_DOCTYPE,
+		{"import_file": file_url, "status": ("in", ACTIVE_STATUSES), "dry_run": int(bool(dry_run))},
+	)
+	if active:
+		return frappe.get_doc(JOB_DOCTYPE, active)
+	header, file_format, sheet_name = file_header(file_url, sheet)
+	fields = check_mapping(file_url, mapping, sheet)
+	maps = dict(templates.load(template).value_maps) if template else {}
+	maps.update(_parsed(value_maps) or {})
+	doc = settings()
+	job = frappe.get_doc(
+		{
+			"doctype": JOB_DOCTYPE,
+			"status": "Queued",
+			"import_file": file_url,
+			"file_name": _file_name(file_url),
+			"file_format": file_format,
+			"sheet_name": sheet_name,
+			"template": template,
+			"mapping": json.dumps(fields),
+			"value_maps": json.dumps(maps),
+			"duplicate_rules": json.dumps(doc.duplicate_rule().to_dict()),
+			"write_mode": doc.write_mode or "Documents",
+			"batch_size": doc.batch_size or 500,
+			"dry_run": int(bool(dry_run)),
+			"imported_by": frappe.session.user,
+		}
+	).insert(ignore_permissions=True)
+	files.attach_to(file_url, JOB_DOCTYPE, job.name)
+	remember_columns(header, fields)
+	return job
+
+
+def job_status(job_name: str) -> dict:
+	fields = [
+		"name",
+		"status",
+		"file_name",
+		"total_rows",
+		"processed_rows",
+		"imported",
+		"updated",
+		"skipped",
+		"failed",
+		"started",
+		"finished",
+		"duration",
+		"rows_per_second",
+		"error_message",
+		"error_summary",
+		"failed_file",
+		"dry_run",
+	]
+	data = frappe.db.get_value(JOB_DOCTYPE, job_name, fields, as_dict=True)
+	data["error_summary"] = json.loads(data.error_summary or "{}").get("labels", {})
+	return data
+
+
+def file_header(file_url: str, sheet: str | None = None) -> tuple[list[str], str, str | None]:
+	with _open(file_url, sheet) as table:
+		return list(table.header), table.format, table.sheet
+
+
+def learned_columns() -> dict[str, str]:
+	return json.loads(frappe.db.get_default(LEARNED_KEY) or "{}")
+
+
+def remember_columns(header: list[str], fields: list[str | None]) -> None:
+	"""Mappings are learned: a header the user mapped is suggested the same way next time."""
+	learned = learned_columns()
+	learned.update({normalize_header(h): f for h, f in zip(header, fields, strict=False) if h and f})
+	frappe.db.set_default(LEARNED_KEY, json.dumps(learned))
+
+
+def _open(file_url: str, sheet: str | None):
+	try:
+		return open_table(
+			files.local_path(file_url),
+			filename=_file_name(file_url),
+			sheet=sheet,
+			max_size=files.max_upload_size(),
+		)
+	except FileRejected as exc:
+		frappe.throw(str(exc), title=_("File cannot be imported"))
+
+
+def _file_name(file_url: str) -> str:
+	return frappe.db.get_value("File", {"file_url": file_url}, "file_name") or file_url.rsplit("/", 1)[-1]
+
+
+def _parsed(value: Any) -> Any:
+	return json.loads(value) if isinstance(value, str) and value.strip() else value

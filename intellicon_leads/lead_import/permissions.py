@@ -1,0 +1,57 @@
+"""Who may import leads, and who sees which import jobs and their files."""
+
+from __future__ import annotations
+
+import frappe
+from frappe import _
+
+from intellicon_leads.lead_import import LEAD_DOCTYPE
+
+DEFAULT_IMPORT_ROLES = ("System Manager", "Sales Manager", "Sales User")
+JOB_DOCTYPE = "Lead Import Job"
+
+
+def import_roles() -> set[str]:
+	roles = frappe.get_all("Lead Import Role", filters={"parent": "Lead Import Settings"}, pluck="role")
+	return set(roles or DEFAULT_IMPORT_ROLES)
+
+
+def can_import(user: str | None = None) -> bool:
+	user = user or frappe.session.user
+	if user == "Guest":
+		return False
+	if not import_roles() & set(frappe.get_roles(user)):
+		return False
+	return bool(frappe.has_permission(LEAD_DOCTYPE, "create", user=user))
+
+
+def check_can_import() -> None:
+	if not can_import():
+		frappe.throw(
+			_(
+				"You are not allowed to import leads. Ask your administrator for a role that may import "
+				"(Lead Import Settings) and permission to create Leads."
+			),
+			frappe.PermissionError,
+		)
+
+
+def check_job_access(job_name: str) -> None:
+	frappe.has_permission(JOB_DOCTYPE, "read", doc=job_name, throw=True)
+
+
+def is_admin(user: str) -> bool:
+	return user == "Administrator" or "System Manager" in frappe.get_roles(user)
+
+
+def job_has_permission(doc, ptype: str | None = None, user: str | None = None) -> bool:
+	"""has_permission hook: users see their own jobs; System Manager sees all."""
+	user = user or frappe.session.user
+	return is_admin(user) or doc.owner == user
+
+
+def job_query_conditions(user: str | None = None) -> str:
+	user = user or frappe.session.user
+	if is_admin(user):
+		return ""
+	return f"`tab{JOB_DOCTYPE}`.`owner` = {frappe.db.escape(user)}"

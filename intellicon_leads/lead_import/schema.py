@@ -1,0 +1,57 @@
+"""Lead DocType meta (custom fields included) turned into the engine's plain field descriptions."""
+
+from __future__ import annotations
+
+import frappe
+from frappe.model import no_value_fields, table_fields
+
+from intellicon_leads.importer.fields import Field, Schema
+from intellicon_leads.lead_import import LEAD_DOCTYPE
+
+TEXT_TYPES = {"Small Text", "Text", "Long Text", "Text Editor", "Markdown Editor", "HTML Editor", "Code"}
+SAME_TYPES = {"Select", "Link", "Int", "Float", "Currency", "Percent", "Date", "Datetime", "Check", "Phone"}
+DATA_OPTIONS = {"Email": "Email", "Phone": "Phone", "URL": "URL"}
+NEVER_IMPORTED = {"naming_series", "amended_from", "lead_name", "title", "image"}
+# Defaults that only mean something when a document is made; Fast mode resolves them through new_doc.
+DYNAMIC_DEFAULTS = ("Today", "Now", "__user", ":")
+
+
+def lead_schema(doctype: str = LEAD_DOCTYPE) -> Schema:
+	"""Every field a user could fill from a file, in form order."""
+	meta = frappe.get_meta(doctype)
+	fields = tuple(f for df in meta.fields if (f := to_field(df)) is not None)
+	return Schema(doctype, fields)
+
+
+def to_field(df) -> Field | None:
+	fieldtype = engine_type(df)
+	if fieldtype is None or df.fieldname in NEVER_IMPORTED or df.read_only or df.hidden:
+		return None
+	default = str(df.default or "")
+	if default.startswith(DYNAMIC_DEFAULTS):
+		default = ""
+	return Field(
+		fieldname=df.fieldname,
+		label=df.label or df.fieldname,
+		fieldtype=fieldtype,
+		required=bool(df.reqd),
+		options=tuple(o for o in (df.options or "").split("\n") if o.strip())
+		if fieldtype == "Select"
+		else (),
+		length=int(df.length or 0) or (140 if fieldtype in ("Data", "Email", "Phone", "URL") else 0),
+		link_doctype=df.options if fieldtype == "Link" else "",
+		default=default,
+		custom=bool(df.get("is_custom_field")),
+	)
+
+
+def engine_type(df) -> str | None:
+	if df.fieldtype in no_value_fields or df.fieldtype in table_fields:
+		return None
+	if df.fieldtype in SAME_TYPES:
+		return df.fieldtype
+	if df.fieldtype in TEXT_TYPES:
+		return "Text"
+	if df.fieldtype in ("Data", "Autocomplete"):
+		return DATA_OPTIONS.get(df.options or "", "Data")
+	return None
