@@ -1,0 +1,247 @@
+"""Imports on a real site: files in, leads in MariaDB, counts, failed records, duplicates, write modes."""
+
+from __future__ import annotations
+
+import json
+
+import frappe
+from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
+
+from intellicon_leads.lead_import import files, imports
+from intellicon_leads.tests.utils import (
+	LeadImportTestCase,
+	csv_bytes,
+	failed_rows,
+	leads_by_email,
+	xlsx_bytes,
+)
+
+GOOD = [
+	["Ann", "Lee", "ann@example.com", "+1 415 555 0100", "Acme", "Open"],
+	["Bob", "Ray", "bob@example.com", "415-555-0101", "Beta", "replied"],
+	["Cy", "Woo", "cy@example.com", "", "Gamma", ""],
+]
+BAD = [
+	["", "NoFirst", "nofirst@example.com", "", "", ""],
+	["Eve", "Bad", "eve(at)example", "", "", ""],
+	["Fay", "Bad", "fay@example.com", "call me", "", ""],
+	["Gus", "Bad", "gus@example.com", "", "", "Hot"],
+	["Ann", "Again", "ANN@example.com", "", "", ""],
+]
+
+
+class TestImportIntoLeads(LeadImportTestCase):
+	def test_xlsx_rows_become_leads_and_the_counts_add_up(self):
+		job = self.import_file("trade-show.xlsx", xlsx_bytes(GOOD + BAD))
+		self.assertEqual(job.status, "Completed with Errors")
+		self.assertEqual(
+			(job.total_rows, job.imported, job.updated, job.skipped, job.failed), (8, 3, 0, 0, 5)
+		)
+		leads = leads_by_email()
+		self.assertEqual(leads["bob@example.com"].status, "Replied")
+		self.assertEqual(leads["ann@example.com"].lead_name, "Ann Lee")
+		self.assertEqual(leads["cy@example.com"].status, "Lead")
+		self.assertEqual(leads["ann@example.com"].mobile_no, "+1 415 555 0100")
+		self.assertGreater(job.duration, 0)
+
+	def test_csv_import_completes_without_errors(self):
+		job = self.import_file("leads.csv", csv_bytes(GOOD))
+		self.assertEqual((job.status, job.imported, job.failed), ("Completed", 3, 0))
+		self.assertIsNone(job.failed_file)
+		self.assertEqual(frappe.db.count("Lead"), 3)
+
+	def test_failed_records_file_has_each_error_kind_with_its_message(self):
+		job = self.import_file("leads.csv", csv_bytes(GOOD + BAD))
+		rows = failed_rows(job)
+		self.assertEqual(rows[0][:2], ["Row", "Error"])
+		errors = {int(r[0]): r[1] for r in rows[1:]}
+		self.assertEqual(sorted(errors), [5, 6, 7, 8, 9])
+		self.assertIn("First Name is required", errors[5])
+		self.assertIn("'eve(at)example'", errors[6])
+		self.assertIn("'call me' is not a valid phone number", errors[7])
+		self.assertIn("'Hot' is not a valid Status", errors[8])
+		self.assertIn("duplicate of row 2", errors[9])
+		labels = set(job.error_summary)
+		self.assertTrue({"Missing required field", "Invalid email format", "Invalid phone format"} <= labels)
+		self.assertTrue({"Value not in dropdown options", "Duplicate detected"} <= labels)
+
+	def test_failed_records_corrected_and_reimported_all_pass(self):
+		first = self.import_file("leads.xlsx", xlsx_bytes(GOOD + BAD[:4]))
+		rows = failed_rows(first)
+		header, body = rows[0], rows[1:]
+		fixes = {"First Name": "Nora", "Email Address": "eve@example.com", "Mobile Phone": "415 555 0177"}
+		for row in body:
+			for column, value in fixes.items():
+				index = header.index(column)
+				if column == "First Name" and row[index]:
+					continue
+				if column != "First Name" and row[index] not in ("eve(at)example", "call me"):
+					continue
+				row[index] = value
+			row[header.index("Lead Status")] = "Open"
+		second = self.import_file("leads - fixed.xlsx", xlsx_bytes(body, header=header))
+		self.assertEqual((second.status, second.imported, second.failed), ("Completed", 4, 0))
+		self.assertEqual(frappe.db.count("Lead"), 7)
+
+	def test_a_custom_field_is_auto_mapped_and_filled(self):
+		create_custom_fields(
+			{
+				"Lead": [
+					{
+						"fieldname": "linkedin_profile",
+						"label": "LinkedIn Profile",
+						"fieldtype": "Data",
+						"insert_after": "website",
+					}
+				]
+			}
+		)
+		frappe.clear_cache(doctype="Lead")
+		file = files.save_upload(
+			"li.csv",
+			csv_bytes(
+				[["Ann", "ann@example.com", "https://linkedin.com/in/ann"]],
+				["First Name", "Email", "LinkedIn Profile"],
+			),
+		)
+		preview = imports.preview_upload(file.file_url)
+		self.assertEqual(preview["mapping"]["columns"][2]["fieldname"], "linkedin_profile")
+		self.assertIn("linkedin_profile", [f["fieldname"] for f in preview["fields"]])
+		job = imports.create_job(file.file_url, [c["fieldname"] for c in preview["mapping"]["columns"]])
+		self.run_job(job.name)
+		self.assertEqual(leads_by_email()["ann@example.com"].linkedin_profile, "https://linkedin.com/in/ann")
+
+	def test_unmapped_required_fields_are_refused_by_name(self):
+		file = files.save_upload("l.csv", csv_bytes(GOOD))
+		with self.assertRaises(frappe.ValidationError) as caught:
+			imports.start_import(file.file_url, {"Email Address": "email_id"})
+		self.assertIn("First Name", str(caught.exception))
+		self.assertFalse(frappe.db.exists("Lead Import Job", {"import_file": file.file_url}))
+
+	def test_two_columns_on_one_field_are_refused(self):
+		file = files.save_upload("l.csv", csv_bytes(GOOD))
+		with self.assertRaises(frappe.ValidationError) as caught:
+			imports.check_mapping(file.file_url, ["first_name", "first_name", "email_id", None, None, None])
+		self.assertIn("map only one", str(caught.exception))
+
+	def test_link_values_must_exist(self):
+		header = ["First Name", "Email", "Country", "Source"]
+		rows = [["Ann", "a@x.com", "india", "Website"], ["Bob", "b@x.com", "Atlantis", "Carrier Pigeon"]]
+		job = self.import_file("l.csv", csv_bytes(rows, header))
+		self.assertEqual((job.imported, job.failed), (1, 1))
+		self.assertEqual(leads_by_email()["a@x.com"].country, "India")
+		message = failed_rows(job)[1][1]
+		self.assertIn("'Atlantis' is not an existing Country", message)
+
+	def test_a_file_that_disappears_fails_the_job_with_a_reason_never_processing(self):
+		file = files.save_upload("l.csv", csv_bytes(GOOD))
+		job = imports.create_job(
+			file.file_url, ["first_name", "last_name", "email_id", "mobile_no", "company_name", "status"]
+		)
+		import os
+
+		os.remove(files.local_path(file.file_url))
+		status = self.run_job(job.name)
+		self.assertEqual(status.status, "Failed")
+		self.assertTrue(status.error_message)
+		self.assertNotIn("Traceback", status.error_message)
+
+	def test_a_notification_tells_the_user_the_import_is_done(self):
+		job = self.import_file("l.csv", csv_bytes(GOOD))
+		log = frappe.get_all(
+			"Notification Log",
+			filters={"document_type": "Lead Import Job", "document_name": job.name},
+			fields=["for_user", "subject"],
+		)
+		self.assertEqual(len(log), 1)
+		self.assertEqual(log[0].for_user, "Administrator")
+		self.assertIn("3 imported", log[0].subject)
+
+
+class TestDuplicates(LeadImportTestCase):
+	def existing(self) -> str:
+		doc = frappe.get_doc(
+			{
+				"doctype": "Lead",
+				"first_name": "Ann",
+				"email_id": "Ann@Example.com",
+				"company_name": "Old Co",
+				"city": "",
+			}
+		).insert()
+		return doc.name
+
+	def test_skip_leaves_the_existing_lead_alone(self):
+		name = self.existing()
+		job = self.import_file("l.csv", csv_bytes([["Ann", "Lee", " ann@example.COM", "", "New Co", ""]]))
+		self.assertEqual((job.skipped, job.imported, job.status), (1, 0, "Completed"))
+		self.assertEqual(frappe.db.get_value("Lead", name, "company_name"), "Old Co")
+
+	def test_update_overwrites_with_file_values_and_logs_previous_values(self):
+		name = self.existing()
+		self.settings(duplicate_action="Update")
+		job = self.import_file("l.csv", csv_bytes([["Ann", "Lee", "ann@example.com", "", "New Co", ""]]))
+		self.assertEqual((job.updated, job.imported), (1, 0))
+		self.assertEqual(frappe.db.get_value("Lead", name, ["company_name", "last_name"]), ("New Co", "Lee"))
+		changes = frappe.db.get_value("Lead Import Job", job.name, "changes_file")
+		with open(files.local_path(changes)) as f:
+			[entry] = [json.loads(line) for line in f]
+		self.assertEqual((entry["action"], entry["name"]), ("updated", name))
+		self.assertEqual(entry["previous"]["company_name"], "Old Co")
+
+	def test_fill_empty_fields_only_fills_blanks(self):
+		name = self.existing()
+		self.settings(duplicate_action="Fill empty fields")
+		header = ["First Name", "Email", "Company", "City"]
+		job = self.import_file("l.csv", csv_bytes([["Ann", "ann@example.com", "New Co", "Paris"]], header))
+		self.assertEqual(job.updated, 1)
+		self.assertEqual(frappe.db.get_value("Lead", name, ["company_name", "city"]), ("Old Co", "Paris"))
+
+	def test_duplicates_inside_the_file_merge_into_the_first_row_when_set(self):
+		self.settings(in_file_duplicates="Merge into first row")
+		header = ["First Name", "Email", "Company"]
+		rows = [["Ann", "ann@example.com", ""], ["Ann", "ANN@example.com", "Acme"]]
+		job = self.import_file("l.csv", csv_bytes(rows, header))
+		self.assertEqual((job.imported, job.skipped), (1, 1))
+		self.assertEqual(leads_by_email()["ann@example.com"].company_name, "Acme")
+
+	def test_match_fields_are_configurable_and_phones_compare_by_digits(self):
+		frappe.get_doc({"doctype": "Lead", "first_name": "Ann", "mobile_no": "+1 (415) 555-0100"}).insert()
+		self.settings(match_fields=("mobile_no",))
+		header = ["First Name", "Mobile Phone"]
+		job = self.import_file(
+			"l.csv", csv_bytes([["Ann", "001 415 555 0100"], ["Bob", "415 555 0199"]], header)
+		)
+		self.assertEqual((job.skipped, job.imported), (1, 1))
+
+
+class TestWriteModes(LeadImportTestCase):
+	FIELDS = (
+		"first_name",
+		"last_name",
+		"lead_name",
+		"email_id",
+		"mobile_no",
+		"company_name",
+		"status",
+		"lead_owner",
+	)
+
+	def leads(self) -> list[tuple]:
+		rows = frappe.get_all("Lead", fields=list(self.FIELDS), order_by="email_id")
+		return [tuple(r[f] for f in self.FIELDS) for r in rows]
+
+	def test_documents_and_fast_modes_give_the_same_leads(self):
+		content = xlsx_bytes(GOOD + BAD)
+		documents = self.import_file("docs.xlsx", content)
+		by_documents = self.leads()
+		frappe.db.delete("Lead")
+		self.settings(write_mode="Fast")
+		fast = self.import_file("fast.xlsx", content)
+		self.assertEqual(self.leads(), by_documents)
+		self.assertEqual(
+			[fast[k] for k in ("imported", "failed", "skipped")],
+			[documents[k] for k in ("imported", "failed", "skipped")],
+		)
+		names = frappe.get_all("Lead", pluck="name")
+		self.assertTrue(all(n.startswith("CRM-LEAD-") for n in names), names)

@@ -1,0 +1,130 @@
+"""The job path for real: an RQ worker process, bench import-leads, and a worker that dies mid-import."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+
+import frappe
+
+from intellicon_leads.lead_import import files, imports
+from intellicon_leads.lead_import.jobs import JobRunner
+from intellicon_leads.tests.utils import CHECKPOINT, LeadImportTestCase, csv_bytes, failed_rows
+
+MAPPING = ["first_name", "last_name", "email_id", "mobile_no", "company_name", "status"]
+BENCH_DIR = os.path.abspath(os.path.join(frappe.utils.get_bench_path()))
+
+
+class WorkerDied(BaseException):
+	"""What a killed worker looks like from inside: nothing after it runs, no except clause catches it."""
+
+
+def bench(*args: str) -> subprocess.CompletedProcess:
+	return subprocess.run(
+		["bench", "--site", frappe.local.site, *args],
+		cwd=BENCH_DIR,
+		capture_output=True,
+		text=True,
+		timeout=600,
+	)
+
+
+class TestRealWorker(LeadImportTestCase):
+	"""These commit, because another process must see the data; they clean up after themselves."""
+
+	def tearDown(self) -> None:
+		frappe.db.rollback()
+		for email in (
+			"worker-a@example.com",
+			"worker-b@example.com",
+			"cmd-a@example.com",
+			"cmd-b@example.com",
+		):
+			frappe.db.delete("Lead", {"email_id": email})
+		for name in getattr(self, "jobs", []):
+			frappe.delete_doc("Lead Import Job", name, force=True, ignore_permissions=True)
+		frappe.db.commit()
+		super().tearDown()
+
+	def test_a_queued_job_is_run_by_a_real_rq_worker(self):
+		rows = [
+			["Wa", "A", "worker-a@example.com", "", "", "Open"],
+			["Wb", "B", "worker-b@example.com", "", "", "Hot"],
+		]
+		file = files.save_upload("worker.csv", csv_bytes(rows))
+		job = imports.start_import(file.file_url, MAPPING)
+		self.jobs = [job.name]
+		frappe.db.commit()
+		self.assertEqual(frappe.db.get_value("Lead Import Job", job.name, "status"), "Queued")
+		worker = bench("worker", "--queue", "long", "--burst")
+		self.assertEqual(worker.returncode, 0, worker.stderr[-2000:])
+		frappe.db.rollback()  # a new transaction, to see what the worker committed
+		job.reload()
+		self.assertEqual(job.status, "Completed with Errors", worker.stdout[-3000:] + worker.stderr[-3000:])
+		self.assertEqual((job.total_rows, job.imported, job.failed), (2, 1, 1))
+		self.assertTrue(frappe.db.exists("Lead", {"email_id": "worker-a@example.com"}))
+		self.assertTrue(job.failed_file)
+
+	def test_bench_import_leads_runs_in_the_foreground_and_prints_json(self):
+		rows = [["Ca", "A", "cmd-a@example.com", "", "", ""], ["Cb", "B", "cmd-b@example.com", "", "", ""]]
+		with tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False) as f:
+			f.write(csv_bytes(rows))
+		os.chmod(f.name, 0o644)
+		try:
+			done = bench("import-leads", f.name, "--json")
+		finally:
+			os.remove(f.name)
+		self.assertEqual(done.returncode, 0, done.stderr[-2000:])
+		result = json.loads(done.stdout.strip().splitlines()[-1])
+		self.jobs = [result["job"]]
+		self.assertEqual(
+			{k: result[k] for k in ("status", "total", "imported", "updated", "skipped", "failed")},
+			{"status": "Completed", "total": 2, "imported": 2, "updated": 0, "skipped": 0, "failed": 0},
+		)
+		frappe.db.rollback()
+		self.assertTrue(frappe.db.exists("Lead", {"email_id": "cmd-b@example.com"}))
+
+	def test_bench_import_leads_dry_run_writes_nothing(self):
+		with tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False) as f:
+			f.write(csv_bytes([["Ca", "A", "cmd-a@example.com", "", "", ""]]))
+		os.chmod(f.name, 0o644)
+		try:
+			done = bench("import-leads", f.name, "--dry-run", "--json")
+		finally:
+			os.remove(f.name)
+		result = json.loads(done.stdout.strip().splitlines()[-1])
+		self.jobs = [result["job"]]
+		self.assertEqual((result["status"], result["imported"]), ("Completed", 1))
+		frappe.db.rollback()
+		self.assertFalse(frappe.db.exists("Lead", {"email_id": "cmd-a@example.com"}))
+
+
+class TestWorkerCrash(LeadImportTestCase):
+	def test_an_import_whose_worker_died_resumes_after_the_last_commit_without_duplicates(self):
+		self.settings(batch_size=10)
+		rows = [[f"P{i}", "X", f"p{i}@example.com", "", "", "Nope" if i % 7 == 0 else ""] for i in range(55)]
+		file = files.save_upload("crash.csv", csv_bytes(rows))
+		job = imports.create_job(file.file_url, MAPPING)
+		commits = []
+
+		def commit_then_die():
+			frappe.db.savepoint(CHECKPOINT)
+			commits.append(1)
+			if len(commits) == 3:  # Processing + two batches committed, then the worker is killed
+				raise WorkerDied
+
+		frappe.db.savepoint(CHECKPOINT)
+		with self.assertRaises(WorkerDied):
+			JobRunner(job.name, commit=commit_then_die).run()
+		frappe.db.rollback(save_point=CHECKPOINT)
+		stalled = frappe.db.get_value("Lead Import Job", job.name, ["status", "last_row"], as_dict=True)
+		self.assertEqual(stalled.status, "Processing")
+		self.assertGreater(stalled.last_row, 0)
+
+		status = self.run_job(job.name)
+		self.assertEqual(status.status, "Completed with Errors")
+		self.assertEqual((status.total_rows, status.imported, status.failed), (55, 47, 8))
+		self.assertEqual(frappe.db.count("Lead"), 47)
+		self.assertEqual(sorted(int(r[0]) for r in failed_rows(status)[1:]), [i + 2 for i in range(0, 55, 7)])

@@ -1,0 +1,114 @@
+"""Shared test helpers: real files, uploads, jobs run in the test's transaction, users with roles."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import frappe
+
+try:  # Frappe v16
+	from frappe.tests import IntegrationTestCase
+except ImportError:  # Frappe v15
+	from frappe.tests.utils import FrappeTestCase as IntegrationTestCase
+
+from intellicon_leads.lead_import import files, imports
+from intellicon_leads.lead_import.jobs import JobRunner
+
+CHECKPOINT = "intellicon_test_checkpoint"
+HEADER = ["First Name", "Last Name", "Email Address", "Mobile Phone", "Company", "Lead Status"]
+
+
+class LeadImportTestCase(IntegrationTestCase):
+	"""Each test runs in one transaction that is rolled back: nothing it writes stays."""
+
+	def setUp(self) -> None:
+		frappe.set_user("Administrator")
+		self.settings(duplicate_action="Skip", in_file_duplicates="Fail later rows", write_mode="Documents")
+
+	def tearDown(self) -> None:
+		frappe.set_user("Administrator")
+		frappe.db.rollback()
+		frappe.clear_cache(doctype="Lead Import Settings")
+
+	def settings(self, match_fields: tuple[str, ...] = ("email_id",), **values) -> None:
+		doc = frappe.get_single("Lead Import Settings")
+		doc.update(values)
+		doc.set("duplicate_match_fields", [{"fieldname": f} for f in match_fields])
+		doc.save()
+		frappe.clear_document_cache("Lead Import Settings", "Lead Import Settings")
+
+	def run_job(self, job_name: str) -> frappe._dict:
+		"""Run the job in this transaction: its commits become savepoints, its rollback goes to the last."""
+		frappe.db.savepoint(CHECKPOINT)
+		JobRunner(
+			job_name,
+			commit=lambda: frappe.db.savepoint(CHECKPOINT),
+			rollback=lambda: frappe.db.rollback(save_point=CHECKPOINT),
+		).run()
+		return frappe._dict(imports.job_status(job_name))
+
+	def import_file(self, filename: str, content: bytes, mapping=None, **options) -> frappe._dict:
+		file = files.save_upload(filename, content)
+		if mapping is None:
+			preview = imports.preview_upload(file.file_url)
+			mapping = [c["fieldname"] for c in preview["mapping"]["columns"]]
+		job = imports.create_job(file.file_url, mapping, **options)
+		return self.run_job(job.name)
+
+
+def csv_bytes(rows: list[list], header: list[str] = HEADER) -> bytes:
+	out = io.StringIO()
+	writer = csv.writer(out)
+	writer.writerow(header)
+	writer.writerows(rows)
+	return out.getvalue().encode("utf-8")
+
+
+def xlsx_bytes(rows: list[list], header: list[str] = HEADER) -> bytes:
+	from openpyxl import Workbook
+
+	book = Workbook()
+	sheet = book.active
+	sheet.append(header)
+	for row in rows:
+		sheet.append(row)
+	out = io.BytesIO()
+	book.save(out)
+	return out.getvalue()
+
+
+def failed_rows(job: frappe._dict) -> list[list[str]]:
+	"""The failed-records file of a job, as text cells, header first."""
+	path = files.local_path(job.failed_file)
+	if path.endswith(".csv"):
+		with open(path, encoding="utf-8-sig", newline="") as f:
+			return list(csv.reader(f))
+	from openpyxl import load_workbook
+
+	book = load_workbook(path, read_only=True)
+	rows = [["" if v is None else str(v) for v in r] for r in book.active.iter_rows(values_only=True)]
+	book.close()
+	width = len(rows[0])
+	return [r + [""] * (width - len(r)) for r in rows]
+
+
+def make_user(email: str, roles: list[str]) -> str:
+	if not frappe.db.exists("User", email):
+		frappe.get_doc(
+			{"doctype": "User", "email": email, "first_name": email.split("@")[0], "send_welcome_email": 0}
+		).insert(ignore_permissions=True)
+	user = frappe.get_doc("User", email)
+	user.set("roles", [])
+	user.add_roles(*roles)
+	return email
+
+
+def leads_by_email() -> dict[str, frappe._dict]:
+	rows = frappe.get_all("Lead", fields=["*"])
+	return {r.email_id: r for r in rows if r.email_id}
+
+
+def summary(job: frappe._dict) -> dict:
+	return job.error_summary if isinstance(job.error_summary, dict) else json.loads(job.error_summary or "{}")
