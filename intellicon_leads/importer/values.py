@@ -177,7 +177,14 @@ _ATEXT = r"[\w!#$%&'*+/=?^`{|}~-]"
 # Letters and digits (any script) joined by hyphens, never starting or ending with one.
 _LABEL = r"[^\W_]+(?:-+[^\W_]+)*"
 _DOMAIN = rf"(?:{_LABEL}\.)+(?:[^\W\d_]{{2,}}|xn--[a-z0-9-]+)"
-_EMAIL = re.compile(rf"{_ATEXT}+(?:\.{_ATEXT}+)*@{_DOMAIN}", re.IGNORECASE).fullmatch
+_ANY_EMAIL = re.compile(rf"{_ATEXT}+(?:\.{_ATEXT}+)*@{_DOMAIN}", re.IGNORECASE).fullmatch
+# What Frappe's validate_email_address accepts: ASCII only, or the Lead would not save in the desk.
+_ASCII_ATEXT = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]"
+_ASCII_LABEL = r"[a-z0-9]+(?:-+[a-z0-9]+)*"
+_EMAIL = re.compile(
+	rf"{_ASCII_ATEXT}+(?:\.{_ASCII_ATEXT}+)*@(?:{_ASCII_LABEL}\.)+(?:[a-z]{{2,}}|xn--[a-z0-9-]+)",
+	re.IGNORECASE,
+).fullmatch
 # "Jane Doe <jane@x.com>" and '"Doe, Jane" <jane@x.com>': the address is the bracketed part.
 _NAMED_ADDRESS = re.compile(r'(?:"[^"]*"\s*|[^<>"]*)<\s*([^<>]*?)\s*>').fullmatch
 _MAILTO = re.compile(r"mailto:\s*([^?]*)(?:\?.*)?", re.IGNORECASE).fullmatch
@@ -197,6 +204,12 @@ def _make_email_parser(field: Field) -> Parser:
 				f"{_shown(text)} contains more than one email address; keep one per row.", "invalid_email"
 			)
 		if not _EMAIL(address):
+			if _ANY_EMAIL(address):
+				raise InvalidValue(
+					f"{_shown(text)} contains accented or other non-ASCII letters, which an email address "
+					"cannot have here. Use the plain address, e.g. zoe@example.com.",
+					"invalid_email",
+				)
 			raise InvalidValue(
 				f"{_shown(text)} is not a valid email address. Use the form name@example.com.",
 				"invalid_email",
@@ -240,22 +253,39 @@ _PHONE_CHARACTERS = re.compile(rf"[\s(]*\+?[\s()./0-9-]*(?:{_EXTENSION})?", re.I
 _PHONE_EXTENSION = re.compile(rf"{_EXTENSION}$", re.IGNORECASE)
 _PHONE_LIST_SEPARATORS = re.compile(r"[,;\n|]|\s+(?:or|and)\s+", re.IGNORECASE)
 _NOT_DIGITS = re.compile(r"[^0-9]")
+# Frappe's validate_phone_number: at most 20 of 0-9, space and + _ - , . * # ( ).
+_FRAPPE_PHONE = re.compile(r"[0-9 +_\-,.*#()]{1,20}").fullmatch
+_FRAPPE_PHONE_LENGTH = 20
+_EXTENSION_WORD = re.compile(r"\s*(?:ext\.?|extension|x)\s*([0-9]{1,10})$", re.IGNORECASE)
 
 
 def _make_phone_parser(field: Field) -> Parser:
-	limit = _length_limit(field)
+	limit = min(_length_limit(field), _FRAPPE_PHONE_LENGTH)
 
 	def parse(raw: Any) -> str | None:
 		text = raw.strip() if raw.__class__ is str else _text_or_none(raw)
 		if not text:
 			return None
+		if _FRAPPE_PHONE(text) and _PHONE(text):
+			return text
 		if not _PHONE(text):
 			raise _phone_error(text)
-		if len(text) <= limit:
-			return text
-		raise _too_long(text, limit)
+		stored = _as_stored_phone(text)
+		if len(stored) <= limit:
+			return stored
+		raise InvalidValue(
+			f"{_shown(text)} is too long for a phone number: written as {stored!r} it has {len(stored)} "
+			f"characters and at most {limit} are kept. Leave out spaces or the extension, e.g. +14155550100.",
+			"invalid_phone",
+		)
 
 	return parse
+
+
+def _as_stored_phone(text: str) -> str:
+	"""The number in the characters Frappe stores: an extension word becomes '#', '/' a hyphen."""
+	text = _EXTENSION_WORD.sub(r" #\1", text).replace("/", "-")
+	return " ".join(text.split())
 
 
 def _digit_count(text: str) -> int:
