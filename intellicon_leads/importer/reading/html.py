@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import BinaryIO
 
-from intellicon_leads.importer.reading.table import FileRejected
+from intellicon_leads.importer.reading.table import FileRejected, StreamedFile
 from intellicon_leads.importer.reading.text import CHUNK_SIZE, TextEncoding
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.I)
@@ -109,7 +109,7 @@ def _colspan(attrs: list[tuple[str, str | None]]) -> int:
 	return 1
 
 
-class HtmlSource:
+class HtmlSource(StreamedFile):
 	"""The first table of an HTML file, fed to html.parser a megabyte at a time."""
 
 	format = "html"
@@ -151,12 +151,3 @@ class HtmlSource:
 				f"{self.name} is a web page without a table of leads. "
 				"Open it in your spreadsheet program, save it as CSV or XLSX and upload that."
 			)
-
-	def progress(self) -> float:
-		file = self._file
-		if file is None or file.closed:
-			return 1.0 if self._finished else 0.0
-		return file.tell() / max(self.size, 1)
-
-	def close(self) -> None:
-		self._file = None

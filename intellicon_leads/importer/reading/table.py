@@ -36,6 +36,23 @@ class Source(Protocol):
 	def close(self) -> None: ...
 
 
+class StreamedFile:
+	"""progress() and close() for a source that reads one file front to back."""
+
+	size: int = 0
+	_file = None
+	_finished = False
+
+	def progress(self) -> float:
+		file = self._file
+		if file is None or file.closed:
+			return 1.0 if self._finished else 0.0
+		return file.tell() / max(self.size, 1)
+
+	def close(self) -> None:
+		self._file = None
+
+
 class Table:
 	"""A sheet or CSV file: `header` from its first non-empty row, then `rows()` streamed after it."""
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from itertools import chain
 from typing import BinaryIO
 
-from intellicon_leads.importer.reading.table import FileRejected
+from intellicon_leads.importer.reading.table import FileRejected, StreamedFile
 
 CHUNK_SIZE = 1 << 20
 SNIFF_SIZE = 64 * 1024
@@ -138,7 +138,7 @@ def unescape_formula(value: str) -> str:
 	return value
 
 
-class CsvSource:
+class CsvSource(StreamedFile):
 	"""A delimited text file, decoded and parsed a megabyte at a time by the csv module."""
 
 	format = "csv"
@@ -204,12 +204,3 @@ class CsvSource:
 		if not self._escaped and _ESCAPED_FORMULA.search(text):
 			self._escaped = True
 		return io.StringIO(text, newline="")
-
-	def progress(self) -> float:
-		file = self._file
-		if file is None or file.closed:
-			return 1.0 if self._finished else 0.0
-		return file.tell() / max(self.size, 1)
-
-	def close(self) -> None:
-		self._file = None
