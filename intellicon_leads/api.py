@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import frappe
 from frappe import _
 
@@ -59,7 +61,7 @@ def start_import(
 ) -> dict:
 	check_can_import()
 	_check_file_access(file_url)
-	job = imports.start_import(file_url, mapping, template, value_maps, sheet)
+	job = imports.start_import(file_url, mapping, template=template, value_maps=value_maps, sheet=sheet)
 	return {"job": job.name, "status": job.status}
 
 
@@ -116,6 +118,4 @@ def _check_file_access(file_url: str) -> None:
 
 
 def _parsed(value):
-	import json
-
 	return json.loads(value) if isinstance(value, str) else value

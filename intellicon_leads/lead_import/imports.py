@@ -54,9 +54,10 @@ def preview_upload(file_url: str, sheet: str | None = None, template: str | None
 def rules_in_force() -> dict:
 	doc = settings()
 	rule = doc.duplicate_rule()
+	schema = lead_schema()
 	return {
 		**rule.to_dict(),
-		"match_labels": [lead_schema()[f].label for f in rule.match_fields if f in lead_schema()],
+		"match_labels": [schema[f].label for f in rule.match_fields if f in schema],
 		"write_mode": doc.write_mode or "Documents",
 	}
 
@@ -95,16 +96,12 @@ def dry_run(file_url: str, mapping: Any, value_maps: Any = None, sheet: str | No
 	return data
 
 
-def start_import(
-	file_url: str,
-	mapping: Any,
-	template: str | None = None,
-	value_maps: Any = None,
-	sheet: str | None = None,
-	dry_run: bool = False,
-):
-	"""A Lead Import Job, queued; the same file already importing gives back that job instead."""
-	job = create_job(file_url, mapping, template, value_maps, sheet, dry_run)
+def start_import(file_url: str, mapping: Any, **options: Any):
+	"""A Lead Import Job, queued; the same file already importing gives back that job instead.
+
+	`options` are those of create_job: template, value_maps, sheet, dry_run.
+	"""
+	job = create_job(file_url, mapping, **options)
 	if job.status == "Queued" and not job.rq_job_id:
 		job.db_set("rq_job_id", job_id(job.name))
 		enqueue(job.name)

@@ -8,9 +8,10 @@ import subprocess
 import tempfile
 
 import frappe
+from frappe.utils import add_to_date, now_datetime
 
 from intellicon_leads.lead_import import files, imports
-from intellicon_leads.lead_import.jobs import JobRunner
+from intellicon_leads.lead_import.jobs import JobRunner, resume_stalled_jobs
 from intellicon_leads.tests.utils import CHECKPOINT, LeadImportTestCase, csv_bytes, failed_rows
 
 MAPPING = ["first_name", "last_name", "email_id", "mobile_no", "company_name", "status"]
@@ -66,6 +67,33 @@ class TestRealWorker(LeadImportTestCase):
 		self.assertEqual((job.total_rows, job.imported, job.failed), (2, 1, 1))
 		self.assertTrue(frappe.db.exists("Lead", {"email_id": "worker-a@example.com"}))
 		self.assertTrue(job.failed_file)
+
+	def test_a_stalled_import_is_requeued_by_the_scheduler_and_finished_by_a_worker(self):
+		rows = [
+			["Wa", "A", "worker-a@example.com", "", "", ""],
+			["Wb", "B", "worker-b@example.com", "", "", ""],
+		]
+		file = files.save_upload("stalled.csv", csv_bytes(rows))
+		job = imports.create_job(file.file_url, MAPPING)
+		self.jobs = [job.name]
+		# As a killed worker leaves it: Processing, and silent for longer than the stall limit.
+		frappe.db.set_value("Lead Import Job", job.name, "status", "Processing", update_modified=False)
+		frappe.db.set_value(
+			"Lead Import Job",
+			job.name,
+			"modified",
+			add_to_date(now_datetime(), minutes=-30),
+			update_modified=False,
+		)
+		frappe.db.commit()
+		resume_stalled_jobs()
+		frappe.db.commit()
+		worker = bench("worker", "--queue", "long", "--burst")
+		self.assertEqual(worker.returncode, 0, worker.stderr[-2000:])
+		frappe.db.rollback()
+		self.assertEqual(
+			frappe.db.get_value("Lead Import Job", job.name, ["status", "imported"]), ("Completed", 2)
+		)
 
 	def test_bench_import_leads_runs_in_the_foreground_and_prints_json(self):
 		rows = [["Ca", "A", "cmd-a@example.com", "", "", ""], ["Cb", "B", "cmd-b@example.com", "", "", ""]]
