@@ -14,6 +14,8 @@ after_migrate = "intellicon_leads.install.after_migrate"
 
 # The Import button on the Lead list, whichever app owns Lead.
 doctype_list_js = {"Lead": "public/js/lead_list.js"}
+# Frappe skips doctype_list_js for a custom DocType (the app's own Lead): the desk loads the same file too.
+app_include_js = ["/assets/intellicon_leads/js/lead_list.js"]
 
 doc_events = {
 	"Lead": {"before_validate": "intellicon_leads.lead_import.lead.set_lead_name"},

@@ -1,0 +1,19 @@
+// The lead import wizard (desk page lead-import) and the live progress view of the job form.
+import { download_url } from "./lead_import/api";
+import { download } from "./lead_import/dom";
+import {
+	FINAL_STATUSES,
+	ImportProgress,
+	JobWatcher,
+	PROGRESS_EVENT,
+} from "./lead_import/progress";
+import { LeadImportWizard } from "./lead_import/wizard";
+
+frappe.provide("intellicon_leads");
+
+Object.assign(intellicon_leads, {
+	LeadImportWizard,
+	ImportProgress,
+	JobWatcher,
+	lead_import: { FINAL_STATUSES, PROGRESS_EVENT, download, download_url },
+});

@@ -1,0 +1,367 @@
+// Step 4: a last review (mapping and duplicate rules), an optional dry run, then the job, followed live.
+import { call, download_url } from "./api";
+import { append, clear, download, format_count, h } from "./dom";
+import { FINAL_STATUSES, ImportProgress, JobWatcher } from "./progress";
+
+const FIRST_ERRORS = 10;
+
+export class ExecuteStep {
+	constructor(wizard) {
+		this.wizard = wizard;
+	}
+
+	title() {
+		return __("Execute");
+	}
+
+	render(body) {
+		this.error = h("div", {
+			class: "alert alert-danger lil-error",
+			role: "alert",
+			hidden: true,
+		});
+		if (this.wizard.state.job) {
+			body.append(this.error);
+			return this.render_job(body);
+		}
+		const { preview } = this.wizard;
+		this.check_button = h(
+			"button",
+			{
+				type: "button",
+				class: "btn btn-default lil-check-file",
+				onclick: () => this.check_file(),
+			},
+			__("Check File")
+		);
+		this.start_button = h(
+			"button",
+			{
+				type: "button",
+				class: "btn btn-primary lil-start",
+				onclick: () => this.start(),
+			},
+			__("Start Import")
+		);
+		this.dry_run = h("div", {
+			class: "lil-dry-run",
+			"aria-live": "polite",
+		});
+		body.append(
+			h(
+				"p",
+				{ class: "lil-intro" },
+				__("Review your mappings one final time, then click Start Import.")
+			),
+			h("h3", { class: "lil-subtitle" }, __("Mapping")),
+			this.mapping_review(preview),
+			h("h3", { class: "lil-subtitle" }, __("Duplicates")),
+			this.duplicate_review(preview.rules),
+			this.error,
+			h(
+				"div",
+				{ class: "lil-execute-actions" },
+				this.check_button,
+				this.start_button,
+				h(
+					"p",
+					{ class: "text-muted small" },
+					__(
+						"Check File runs the whole file through validation and duplicate checks without saving anything. The import is queued for background processing — you do not need to keep the page open."
+					)
+				)
+			),
+			this.dry_run
+		);
+	}
+
+	mapping_review(preview) {
+		const { state } = this.wizard;
+		const labels = Object.fromEntries(preview.fields.map((f) => [f.fieldname, __(f.label)]));
+		const mapped = [];
+		const skipped = [];
+		preview.header.forEach((header, index) => {
+			const name = header || __("Column {0}", [index + 1]);
+			const fieldname = state.mapping[index];
+			if (fieldname) mapped.push([name, labels[fieldname] || fieldname]);
+			else skipped.push(name);
+		});
+		return h(
+			"div",
+			{ class: "lil-review" },
+			h(
+				"p",
+				{ class: "text-muted" },
+				[
+					__("File: {0}", [state.file.name]),
+					state.sheet ? __("Sheet: {0}", [state.sheet]) : null,
+					state.template ? __("Template: {0}", [state.template]) : null,
+				]
+					.filter(Boolean)
+					.join(" · ")
+			),
+			h(
+				"div",
+				{ class: "lil-table-scroll" },
+				h(
+					"table",
+					{ class: "table table-sm lil-table lil-review-table" },
+					h("caption", { class: "sr-only" }, __("Columns that will be imported")),
+					h(
+						"thead",
+						{},
+						h(
+							"tr",
+							{},
+							h("th", { scope: "col" }, __("File column")),
+							h("th", { scope: "col" }, __("Lead field"))
+						)
+					),
+					h(
+						"tbody",
+						{},
+						mapped.map(([column, field]) =>
+							h("tr", {}, h("td", {}, column), h("td", {}, field))
+						)
+					)
+				)
+			),
+			skipped.length
+				? h(
+						"p",
+						{ class: "lil-skipped small" },
+						__("Skipped columns (not imported): {0}", [skipped.join(", ")])
+				  )
+				: null
+		);
+	}
+
+	duplicate_review(rules) {
+		const fields = (rules.match_labels || []).map((l) => __(l)).join(", ") || __("Email");
+		const action = {
+			Skip: __("the row is skipped and the existing lead is kept as it is."),
+			Update: __("the existing lead is updated with the file's values."),
+			"Fill empty fields": __(
+				"only the empty fields of the existing lead are filled from the file."
+			),
+		}[rules.action];
+		const in_file = {
+			"Fail later rows": __("the first is imported and the later ones fail."),
+			"Merge into first row": __("the later ones are merged into the first."),
+		}[rules.in_file];
+		return h(
+			"div",
+			{ class: "lil-duplicates" },
+			h(
+				"ul",
+				{},
+				h("li", {}, __("A duplicate is a lead with the same {0}.", [fields])),
+				action ? h("li", {}, __("When a lead already exists, {0}", [action])) : null,
+				in_file
+					? h("li", {}, __("When the file itself repeats a lead, {0}", [in_file]))
+					: null,
+				h("li", {}, __("Any other row is created as a new lead."))
+			),
+			h(
+				"p",
+				{ class: "text-muted small" },
+				__(
+					"Duplicate handling is configured by your administrator in Lead Import Settings."
+				)
+			)
+		);
+	}
+
+	async check_file() {
+		const { state } = this.wizard;
+		this.show_error(null);
+		this.check_button.disabled = this.start_button.disabled = true;
+		clear(this.dry_run).append(
+			h("p", { class: "text-muted", role: "status" }, __("Checking the whole file…"))
+		);
+		try {
+			const template = state.template
+				? await call("get_template", { name: state.template })
+				: null;
+			const result = await call("check_file", {
+				file_url: state.file.url,
+				mapping: state.mapping,
+				sheet: state.sheet,
+				value_maps: template ? template.value_maps : null,
+			});
+			this.render_dry_run(result);
+		} catch (error) {
+			clear(this.dry_run);
+			this.show_error(error.message);
+		} finally {
+			this.check_button.disabled = this.start_button.disabled = false;
+		}
+	}
+
+	render_dry_run(result) {
+		const counts = [
+			[__("Rows in file"), result.total],
+			[__("Would be imported"), result.imported],
+			[__("Would update"), result.updated],
+			[__("Would be skipped"), result.skipped],
+			[__("Would fail"), result.failed],
+		];
+		const errors = (result.failed_rows || []).slice(0, FIRST_ERRORS);
+		clear(this.dry_run).append(
+			h("h3", { class: "lil-subtitle" }, __("Check result (nothing was saved)")),
+			h(
+				"dl",
+				{ class: "lil-counts" },
+				counts.map(([label, value]) =>
+					h(
+						"div",
+						{ class: "lil-count" },
+						h("dt", {}, label),
+						h("dd", {}, format_count(value))
+					)
+				)
+			),
+			errors.length
+				? h(
+						"div",
+						{},
+						h("p", {}, __("First errors:")),
+						h(
+							"ul",
+							{ class: "lil-first-errors" },
+							errors.map((e) => h("li", {}, error_text(e)))
+						)
+				  )
+				: h("p", { class: "text-success" }, __("No row would fail."))
+		);
+	}
+
+	async start() {
+		const { wizard } = this;
+		const { state } = wizard;
+		this.show_error(null);
+		this.check_button.disabled = this.start_button.disabled = true;
+		try {
+			const answer = await call("start_import", {
+				file_url: state.file.url,
+				mapping: state.mapping,
+				template: state.template,
+				sheet: state.sheet,
+			});
+			state.job = answer.job;
+			state.save();
+			wizard.go("execute", { focus: false });
+			this.status_heading && this.status_heading.focus();
+		} catch (error) {
+			this.show_error(error.message);
+			this.check_button.disabled = this.start_button.disabled = false;
+		}
+	}
+
+	render_job(body) {
+		const { state } = this.wizard;
+		const job = state.job;
+		this.status_heading = h(
+			"h3",
+			{ class: "lil-subtitle", tabindex: "-1" },
+			__("Import status")
+		);
+		this.finish_actions = h("div", { class: "lil-finish-actions" });
+		const progress_parent = h("div", {});
+		body.append(
+			this.status_heading,
+			h(
+				"p",
+				{},
+				__("File: {0}", [state.file ? state.file.name : ""]),
+				" · ",
+				h(
+					"a",
+					{
+						href: `/app/lead-import-job/${encodeURIComponent(job)}`,
+						class: "lil-job-link",
+					},
+					__("Open import job {0}", [job])
+				)
+			),
+			progress_parent,
+			h(
+				"p",
+				{ class: "text-muted small lil-leave-note" },
+				__(
+					"The import continues in the background: you can leave this page. A notification appears when the import completes, and Batch Jobs keeps the full history."
+				)
+			),
+			this.finish_actions
+		);
+		this.progress = new ImportProgress(progress_parent);
+		this.progress.render({ status: "Queued" });
+		if (this.watcher) this.watcher.stop();
+		this.watcher = new JobWatcher(job, (data) => this.update(data));
+	}
+
+	update(data) {
+		this.progress.render(data);
+		if (!FINAL_STATUSES.includes(data.status)) return;
+		this.render_finish(data);
+	}
+
+	render_finish(data) {
+		const job = this.wizard.state.job;
+		const buttons = [];
+		if (data.failed) {
+			buttons.push(
+				h(
+					"button",
+					{
+						type: "button",
+						class: "btn btn-primary lil-download-failed",
+						onclick: () => download(download_url(job)),
+					},
+					__("Download Failed Records")
+				)
+			);
+		}
+		buttons.push(
+			h("a", { class: "btn btn-default", href: "/app/lead" }, __("View Leads")),
+			h(
+				"button",
+				{
+					type: "button",
+					class: "btn btn-default lil-import-another",
+					onclick: () => this.wizard.start_over(),
+				},
+				__("Import Another File")
+			)
+		);
+		append(clear(this.finish_actions), [
+			data.failed
+				? h(
+						"p",
+						{},
+						__(
+							"{0} rows failed. Download them: each row has an Error column that says why. Fix the issues in the file and import it again.",
+							[format_count(data.failed)]
+						)
+				  )
+				: null,
+			h("div", { class: "lil-inline" }, buttons),
+		]);
+	}
+
+	leave() {
+		if (this.watcher) this.watcher.stop();
+		this.watcher = null;
+	}
+
+	show_error(message) {
+		this.error.hidden = !message;
+		this.error.textContent = message || "";
+	}
+}
+
+// Engine messages usually start with the row already ("Row 14, column ..."); add it where they don't.
+function error_text(error) {
+	const message = String(error.message || "");
+	return /^row\s/i.test(message) ? message : __("Row {0}: {1}", [error.row, message]);
+}

@@ -1,0 +1,427 @@
+// Step 3: a Lead field (or Skip) for every file column, templates to apply or save.
+import { call } from "./api";
+import { append, clear, h, uid } from "./dom";
+
+export function method_text(column, template) {
+	switch (column.method) {
+		case "exact":
+			return __("Same name as the field");
+		case "alias":
+			return __("A usual column name for this field");
+		case "learned":
+			return __("Mapped this way in an earlier import");
+		case "template":
+			return template ? __("From template {0}", [template]) : __("From a saved template");
+		case "fuzzy":
+			return __("Similar name ({0}% sure)", [Math.round((column.confidence || 0) * 100)]);
+		default:
+			return column.note || "";
+	}
+}
+
+export class MapStep {
+	constructor(wizard) {
+		this.wizard = wizard;
+	}
+
+	title() {
+		return __("Map Fields");
+	}
+
+	render(body) {
+		const { preview } = this.wizard;
+		this.fields = preview.fields;
+		this.labels = Object.fromEntries(this.fields.map((f) => [f.fieldname, __(f.label)]));
+		this.must_map = new Set(this.wizard.required_fields().map((f) => f.fieldname));
+		this.selects = [];
+		this.kinds = [];
+		this.missing = h("div", {
+			class: "alert alert-warning lil-missing",
+			role: "alert",
+			hidden: true,
+		});
+		this.notice = h("p", { class: "lil-notice", role: "status" });
+		body.append(
+			h(
+				"p",
+				{ class: "lil-intro" },
+				__(
+					"Match each column from your file to a lead field. Columns that are not mapped will be skipped (data not imported). Required fields must be mapped to proceed."
+				)
+			),
+			this.templates_panel(),
+			this.missing,
+			this.notice,
+			this.mapping_table(preview),
+			h(
+				"p",
+				{ class: "text-muted small" },
+				__("* Required field. Custom fields are listed with the standard fields.")
+			)
+		);
+		this.refresh();
+		if (this.flash) {
+			this.notice.textContent = this.flash;
+			this.flash = null;
+		}
+	}
+
+	mapping_table(preview) {
+		const sample = preview.rows[0] ? preview.rows[0].values : [];
+		return h(
+			"div",
+			{ class: "lil-table-scroll" },
+			h(
+				"table",
+				{ class: "table lil-table lil-mapping" },
+				h(
+					"caption",
+					{ class: "sr-only" },
+					__("The lead field for each column of the file")
+				),
+				h(
+					"thead",
+					{},
+					h(
+						"tr",
+						{},
+						h("th", { scope: "col" }, __("File column")),
+						h("th", { scope: "col" }, __("Lead field")),
+						h("th", { scope: "col" }, __("Mapping"))
+					)
+				),
+				h(
+					"tbody",
+					{},
+					preview.header.map((header, index) =>
+						this.mapping_row(header, index, sample[index])
+					)
+				)
+			)
+		);
+	}
+
+	mapping_row(header, index, sample) {
+		const name = header || __("Column {0}", [index + 1]);
+		const select = h(
+			"select",
+			{
+				class: "form-control input-sm lil-field-select",
+				id: uid("lil-map"),
+				"aria-label": __("Lead field for column {0}", [name]),
+				dataset: { column: index, header: header || "" },
+				onchange: () => this.change(index, select.value || null),
+			},
+			this.options()
+		);
+		select.value = this.wizard.state.mapping[index] || "";
+		this.selects[index] = select;
+		const kind = h("div", { class: "lil-kind" });
+		this.kinds[index] = kind;
+		return h(
+			"tr",
+			{ dataset: { column: index } },
+			h(
+				"th",
+				{ scope: "row", class: "lil-col" },
+				h("span", { class: "lil-col-name" }, name),
+				sample !== undefined && sample !== null && sample !== ""
+					? h(
+							"span",
+							{ class: "lil-col-sample text-muted small" },
+							__("e.g. {0}", [String(sample)])
+					  )
+					: null
+			),
+			h("td", { class: "lil-col-field" }, select),
+			h("td", { class: "lil-col-kind" }, kind)
+		);
+	}
+
+	options() {
+		const option = (f) =>
+			h(
+				"option",
+				{
+					value: f.fieldname,
+					dataset: { label: this.option_label(f) },
+				},
+				this.option_label(f)
+			);
+		const standard = this.fields.filter((f) => !f.custom);
+		const custom = this.fields.filter((f) => f.custom);
+		return [
+			h("option", { value: "" }, __("Skip (do not import)")),
+			h("optgroup", { label: __("Lead fields") }, standard.map(option)),
+			custom.length
+				? h("optgroup", { label: __("Custom fields") }, custom.map(option))
+				: null,
+		];
+	}
+
+	option_label(field) {
+		return this.labels[field.fieldname] + (this.must_map.has(field.fieldname) ? " *" : "");
+	}
+
+	change(index, fieldname) {
+		const { state } = this.wizard;
+		const taken = fieldname
+			? state.mapping.findIndex((f, i) => f === fieldname && i !== index)
+			: -1;
+		if (taken >= 0) {
+			// Disabled options make this rare; a stale browser autofill could still try it.
+			this.selects[index].value = state.mapping[index] || "";
+			this.notice.textContent = __(
+				"{0} is already mapped to column {1}. Clear that column first.",
+				[this.labels[fieldname], this.header(taken)]
+			);
+			return;
+		}
+		state.mapping[index] = fieldname;
+		state.manual[index] = true;
+		state.save();
+		this.notice.textContent = fieldname
+			? __("Column {0} will be imported into {1}.", [
+					this.header(index),
+					this.labels[fieldname],
+			  ])
+			: __("Column {0} will be skipped.", [this.header(index)]);
+		this.refresh();
+	}
+
+	header(index) {
+		return this.wizard.preview.header[index] || __("Column {0}", [index + 1]);
+	}
+
+	// One field per column: options already used elsewhere are disabled and say by which column.
+	refresh() {
+		const { state, preview } = this.wizard;
+		const used = new Map();
+		state.mapping.forEach((f, i) => f && used.set(f, i));
+		this.selects.forEach((select, index) => {
+			for (const option of select.querySelectorAll("option[value]")) {
+				if (!option.value) continue;
+				const owner = used.get(option.value);
+				const elsewhere = owner !== undefined && owner !== index;
+				option.disabled = elsewhere;
+				option.textContent = elsewhere
+					? __("{0} (used by {1})", [option.dataset.label, this.header(owner)])
+					: option.dataset.label;
+			}
+			this.render_kind(index, preview.mapping.columns[index] || {});
+		});
+		const check = this.check();
+		this.missing.hidden = check.ok;
+		this.missing.textContent = check.ok ? "" : check.reason;
+		this.wizard.refresh_nav();
+	}
+
+	render_kind(index, suggested) {
+		const { state } = this.wizard;
+		const fieldname = state.mapping[index];
+		let label;
+		let color;
+		let detail = "";
+		let kind;
+		if (!fieldname) {
+			[label, color, kind] = [__("Skip"), "gray", "skip"];
+			detail = suggested.note && !suggested.fieldname ? suggested.note : "";
+		} else if (state.manual[index] || suggested.fieldname !== fieldname) {
+			[label, color, kind] = [__("Manual"), "blue", "manual"];
+		} else {
+			[label, color, kind] = [__("Auto-mapped (verify)"), "orange", "auto"];
+			detail = method_text(suggested, state.template);
+		}
+		append(clear(this.kinds[index]), [
+			h("span", { class: `indicator-pill ${color}`, dataset: { kind } }, label),
+			detail ? h("div", { class: "text-muted small" }, detail) : null,
+		]);
+	}
+
+	missing_fields() {
+		const mapped = new Set(this.wizard.state.mapping || []);
+		return this.wizard.required_fields().filter((f) => !mapped.has(f.fieldname));
+	}
+
+	check() {
+		if (!this.wizard.preview || !this.wizard.state.mapping) {
+			return { ok: false, reason: __("Upload a file first.") };
+		}
+		const missing = this.missing_fields();
+		if (missing.length) {
+			return {
+				ok: false,
+				reason: __("Map a column to each required field to continue: {0}.", [
+					missing.map((f) => __(f.label)).join(", "),
+				]),
+			};
+		}
+		if (!this.wizard.state.mapping.some(Boolean)) {
+			return {
+				ok: false,
+				reason: __("Map at least one column to a lead field."),
+			};
+		}
+		return { ok: true };
+	}
+
+	async before_next() {
+		const { state } = this.wizard;
+		try {
+			await call("validate_mapping", {
+				file_url: state.file.url,
+				mapping: state.mapping,
+				sheet: state.sheet,
+			});
+			return true;
+		} catch (error) {
+			this.missing.hidden = false;
+			this.missing.textContent = error.message;
+			return false;
+		}
+	}
+
+	// Templates
+
+	templates_panel() {
+		const select_id = uid("lil-template");
+		const name_id = uid("lil-template-name");
+		this.template_select = h("select", {
+			id: select_id,
+			class: "form-control input-sm lil-template-select",
+		});
+		this.apply_button = h(
+			"button",
+			{
+				type: "button",
+				class: "btn btn-default btn-sm lil-apply-template",
+				onclick: () => this.apply_template(),
+			},
+			__("Apply Template")
+		);
+		this.template_name = h("input", {
+			id: name_id,
+			type: "text",
+			class: "form-control input-sm lil-template-name",
+			placeholder: __("e.g. HubSpot Export"),
+			value: this.wizard.state.template || "",
+			onkeydown: (event) => event.key === "Enter" && this.save_template(),
+		});
+		this.save_button = h(
+			"button",
+			{
+				type: "button",
+				class: "btn btn-default btn-sm lil-save-template",
+				onclick: () => this.save_template(),
+			},
+			__("Save Template")
+		);
+		this.template_message = h("p", {
+			class: "lil-template-message small",
+			role: "status",
+		});
+		this.load_templates();
+		return h(
+			"fieldset",
+			{ class: "lil-templates" },
+			h("legend", {}, __("Templates")),
+			h(
+				"div",
+				{ class: "lil-template-row" },
+				h("label", { for: select_id }, __("Saved template")),
+				h("div", { class: "lil-inline" }, this.template_select, this.apply_button)
+			),
+			h(
+				"div",
+				{ class: "lil-template-row" },
+				h("label", { for: name_id }, __("Save this mapping as a template")),
+				h("div", { class: "lil-inline" }, this.template_name, this.save_button)
+			),
+			this.template_message
+		);
+	}
+
+	async load_templates() {
+		const select = this.template_select;
+		let templates = [];
+		try {
+			templates = await call("list_templates", {
+				headers: this.wizard.preview.header,
+			});
+		} catch (error) {
+			this.template_message.textContent = error.message;
+		}
+		clear(select);
+		if (!templates.length) {
+			select.append(h("option", { value: "" }, __("No saved templates yet")));
+			select.disabled = this.apply_button.disabled = true;
+			return;
+		}
+		select.disabled = this.apply_button.disabled = false;
+		const current = this.wizard.state.template;
+		append(
+			select,
+			templates.map((t) =>
+				h("option", { value: t.name, selected: t.name === current }, template_label(t))
+			)
+		);
+	}
+
+	async apply_template() {
+		const name = this.template_select.value;
+		if (!name) return;
+		const { wizard } = this;
+		wizard.set_busy(true);
+		try {
+			await wizard.load_preview({ template: name });
+			this.flash = __("Template {0} applied. Verify the mapping before you continue.", [
+				name,
+			]);
+			wizard.go("map", { focus: false });
+			this.template_select.focus();
+		} catch (error) {
+			this.template_message.textContent = error.message;
+		} finally {
+			wizard.set_busy(false);
+		}
+	}
+
+	async save_template() {
+		const name = this.template_name.value.trim();
+		if (!name) {
+			this.template_message.textContent = __(
+				"Give the template a name, e.g. HubSpot Export or Trade Show Leads."
+			);
+			this.template_name.focus();
+			return;
+		}
+		const { state, preview } = this.wizard;
+		this.save_button.disabled = true;
+		try {
+			await call("save_template", {
+				template_name: name,
+				headers: preview.header,
+				mapping: state.mapping,
+			});
+			state.template = name;
+			state.save();
+			this.template_message.textContent = __("Template {0} saved.", [name]);
+			await this.load_templates();
+		} catch (error) {
+			this.template_message.textContent = error.message;
+		} finally {
+			this.save_button.disabled = false;
+		}
+	}
+}
+
+function template_label(template) {
+	if (template.score >= 1) return __("{0} (matches this file)", [template.name]);
+	if (template.score > 0) {
+		return __("{0} ({1}% of the columns known)", [
+			template.name,
+			Math.round(template.score * 100),
+		]);
+	}
+	return template.name;
+}

@@ -1,0 +1,66 @@
+// What the user did in the wizard, kept in localStorage per user so that a reload loses nothing.
+
+const VERSION = 1;
+
+export const STEPS = ["upload", "preview", "map", "execute"];
+
+export class WizardState {
+	constructor(values = {}) {
+		this.step = STEPS.includes(values.step) ? values.step : "upload";
+		this.file = values.file || null; // {url, name, size}
+		this.sheet = values.sheet || null;
+		this.template = values.template || null;
+		this.mapping = Array.isArray(values.mapping) ? values.mapping : null; // fieldname|null per column
+		this.manual = Array.isArray(values.manual) ? values.manual : []; // true where the user picked
+		this.job = values.job || null;
+	}
+
+	static key() {
+		return `intellicon_leads:lead_import:${frappe.session.user}`;
+	}
+
+	static load() {
+		try {
+			const saved = JSON.parse(localStorage.getItem(WizardState.key()) || "null");
+			if (saved && saved.version === VERSION) return new WizardState(saved);
+		} catch (e) {
+			// unreadable: start afresh
+		}
+		return new WizardState();
+	}
+
+	save() {
+		const { step, file, sheet, template, mapping, manual, job } = this;
+		const values = {
+			version: VERSION,
+			step,
+			file,
+			sheet,
+			template,
+			mapping,
+			manual,
+			job,
+		};
+		try {
+			localStorage.setItem(WizardState.key(), JSON.stringify(values));
+		} catch (e) {
+			// storage full or disabled: the wizard still works, only a reload forgets
+		}
+	}
+
+	clear() {
+		Object.assign(this, new WizardState());
+		localStorage.removeItem(WizardState.key());
+	}
+
+	set_file(file) {
+		Object.assign(this, new WizardState({ file }));
+		this.save();
+	}
+
+	set_mapping(mapping, manual) {
+		this.mapping = mapping.slice();
+		this.manual = manual ? manual.slice() : mapping.map(() => false);
+		this.save();
+	}
+}
