@@ -40,8 +40,10 @@ start_services() {
 sync_app() { # this checkout becomes apps/intellicon_leads of the bench
 	local target="$bench_dir/apps/intellicon_leads"
 	mkdir -p "$target"
+	# Built assets live in the app's public/dist: keep them across syncs.
 	rsync -a --delete --exclude .git --exclude .venv --exclude node_modules --exclude '__pycache__' \
-		--exclude benchmarks/data --exclude artifacts "$repo/" "$target/"
+		--exclude .pytest_cache --exclude .ruff_cache --exclude benchmarks/data --exclude artifacts \
+		--exclude /intellicon_leads/public/dist "$repo/" "$target/"
 	chown -R "$owner:" "$target"
 	if ! as_owner "env/bin/python -c 'import intellicon_leads' 2>/dev/null"; then
 		as_owner "env/bin/pip install -q -e apps/intellicon_leads"
