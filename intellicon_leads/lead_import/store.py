@@ -17,6 +17,7 @@ from intellicon_leads.importer.store import ExistingRecord, WriteResult
 DOCUMENTS = "Documents"
 FAST = "Fast"
 _SAVEPOINT = "lead_import_row"
+_BATCH_SAVEPOINT = "lead_import_batch"
 
 
 class FrappeStore:
@@ -88,16 +89,20 @@ class FrappeStore:
 	def insert_many(self, records: list[dict[str, Any]]) -> list[WriteResult]:
 		if self.mode == FAST:
 			return self._bulk_insert(records)
-		return [self._guarded(lambda r=record: self._insert_document(r)) for record in records]
-
-	def update_many(self, changes: list[tuple[str, dict[str, Any]]]) -> list[WriteResult]:
-		return [self._guarded(lambda n=name, v=values: self._update(n, v)) for name, values in changes]
-
-	def _insert_document(self, record: dict[str, Any]) -> str:
 		if self._documents is None:
 			self._documents = DocumentShortcuts(self.doctype)
+		# Names are reserved before any savepoint: a rollback must not hand the same numbers out twice.
+		named = [(record, self._documents.name_for(record)) for record in records]
+		return self._all_or_one_by_one([lambda r=r, n=n: self._insert_document(r, n) for r, n in named])
+
+	def update_many(self, changes: list[tuple[str, dict[str, Any]]]) -> list[WriteResult]:
+		return self._all_or_one_by_one(
+			[lambda n=name, v=values: self._update(n, v) for name, values in changes]
+		)
+
+	def _insert_document(self, record: dict[str, Any], name: str | None) -> str:
 		doc = frappe.get_doc({"doctype": self.doctype, **record})
-		doc.insert(set_name=self._documents.name_for(record), ignore_links=self._documents.links_checked)
+		doc.insert(set_name=name, ignore_links=self._documents.links_checked)
 		self._remember(doc.name, record)
 		return doc.name
 
@@ -110,6 +115,25 @@ class FrappeStore:
 			doc.save()
 		return name
 
+	def _all_or_one_by_one(self, writes: list[Callable[[], str]]) -> list[WriteResult]:
+		"""The batch under one savepoint; only if a row fails, again row by row to isolate it.
+
+		Rows the engine passed rarely fail here, so most batches cost two statements, not two a row.
+		"""
+		frappe.db.savepoint(_BATCH_SAVEPOINT)
+		try:
+			names = [write() for write in writes]
+		except Exception:
+			frappe.db.rollback(save_point=_BATCH_SAVEPOINT)
+			frappe.clear_messages()
+			return [self._guarded(write) for write in writes]
+		finally:
+			# Frappe lists every document it starts saving and forgets only those that saved: a
+			# refused row stays on the list, and every later insert scans it (quadratic on big files).
+			frappe.flags.currently_saving.clear()
+		frappe.db.release_savepoint(_BATCH_SAVEPOINT)
+		return [WriteResult(name=name) for name in names]
+
 	def _guarded(self, write: Callable[[], str]) -> WriteResult:
 		"""One row, one savepoint: a row that fails is rolled back alone and says why."""
 		frappe.db.savepoint(_SAVEPOINT)
@@ -120,6 +144,7 @@ class FrappeStore:
 			return WriteResult(error=readable_error(exc))
 		finally:
 			frappe.clear_messages()
+			frappe.flags.currently_saving.clear()
 		frappe.db.release_savepoint(_SAVEPOINT)
 		return WriteResult(name=name)
 
@@ -308,11 +333,9 @@ def lead_name_of(values: dict[str, Any]) -> str:
 
 
 def readable_error(exc: Exception) -> str:
-	"""The message a user can act on, without HTML or a traceback."""
-	text = strip_html(str(exc) or "").strip()
-	if not text:
-		messages = [m.get("message", "") if isinstance(m, dict) else str(m) for m in _message_log()]
-		text = strip_html(" ".join(messages)).strip()
+	"""The message a user can act on: what Frappe told the user, else the exception, without HTML."""
+	messages = [m.get("message", "") if isinstance(m, dict) else str(m) for m in _message_log()]
+	text = strip_html(" ".join(m for m in messages if m)).strip() or strip_html(str(exc) or "").strip()
 	text = re.sub(r"\s+", " ", text)
 	return text or type(exc).__name__
 

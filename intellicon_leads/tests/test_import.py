@@ -158,6 +158,35 @@ class TestImportIntoLeads(LeadImportTestCase):
 		self.assertIn("3 imported", log[0].subject)
 
 
+class TestRowsFrappeRefuses(LeadImportTestCase):
+	def test_a_row_frappe_refuses_is_rolled_back_alone_and_later_names_never_clash(self):
+		# A unique custom field: the engine passes the row, the database refuses it.
+		create_custom_fields(
+			{
+				"Lead": [
+					{
+						"fieldname": "badge_code",
+						"label": "Badge Code",
+						"fieldtype": "Data",
+						"unique": 1,
+						"insert_after": "notes",
+					}
+				]
+			}
+		)
+		frappe.clear_cache(doctype="Lead")
+		frappe.get_doc({"doctype": "Lead", "first_name": "Old", "badge_code": "TAKEN"}).insert()
+		header = ["First Name", "Email", "Badge Code"]
+		# More rows than one block of reserved names, so that a second block is reserved after the failure.
+		rows = [["First", "first@example.com", "TAKEN"]] + [
+			[f"P{i}", f"p{i}@example.com", f"B{i}"] for i in range(620)
+		]
+		job = self.import_file("badges.csv", csv_bytes(rows, header))
+		self.assertEqual((job.imported, job.failed), (620, 1))
+		self.assertIn("Badge Code must be unique", failed_rows(job)[1][1])
+		self.assertEqual(frappe.db.count("Lead", {"badge_code": ("like", "B%")}), 620)
+
+
 class TestDuplicates(LeadImportTestCase):
 	def existing(self) -> str:
 		doc = frappe.get_doc(
