@@ -26,7 +26,7 @@ IMPORTED, UPDATED, SKIPPED, FAILED = "imported", "updated", "skipped", "failed"
 DATE_SAMPLE_ROWS = 1000
 
 
-@dataclass
+@dataclass(slots=True)
 class RowOutcome:
 	row: int
 	status: str
@@ -106,7 +106,7 @@ class FailedSink:
 	def add(self, row_number: int, values: list, extra: list, message: str) -> None: ...
 
 
-@dataclass
+@dataclass(slots=True)
 class _Item:
 	number: int
 	values: list
@@ -214,9 +214,10 @@ class ImportPipeline:
 				self._report_progress(started)
 
 	def _take(self, row: Row) -> None:
+		# The hot loop of every import: no allocation a valid row does not need.
 		number, values, extra = row
 		record: dict[str, Any] = {}
-		errors: list[tuple[str, str]] = []
+		errors: list[tuple[str, str]] | None = None
 		for index, fieldname, parse, header, value_map in self._columns:
 			raw = values[index]
 			if raw is None or raw == "":
@@ -226,21 +227,21 @@ class ImportPipeline:
 			try:
 				value = parse(raw)
 			except InvalidValue as exc:
+				errors = errors or []
 				errors.append((exc.kind, row_error(number, header, exc.message)))
 				continue
 			if value is not None:
 				record[fieldname] = value
 		for field_ in self._required:
 			if field_.fieldname not in record:
+				errors = errors or []
 				errors.append(("missing_required", f"Row {number}: {missing_required_message(field_)}"))
 		if extra:
+			errors = errors or []
 			errors.append(("extra_cells", _extra_cells_message(number, extra)))
 		if errors:
 			self._fail_row(number, values, extra, errors)
 			return
-		self._accept(_Item(number, values, extra, record, self._keys(record)))
-
-	def _keys(self, record: dict[str, Any]) -> list[tuple[str, str]]:
 		keys = []
 		for fieldname, normalize in self._matchers:
 			value = record.get(fieldname)
@@ -248,7 +249,7 @@ class ImportPipeline:
 				key = normalize(value)
 				if key:
 					keys.append((fieldname, key))
-		return keys
+		self._accept(_Item(number, values, extra, record, keys))
 
 	def _accept(self, item: _Item) -> None:
 		"""In-file duplicates: the first row wins; later rows fail or are merged into it."""

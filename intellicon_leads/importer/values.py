@@ -205,11 +205,7 @@ def _make_email_parser(field: Field) -> Parser:
 			)
 		if not _EMAIL(address):
 			if _ANY_EMAIL(address):
-				raise InvalidValue(
-					f"{_shown(text)} contains accented or other non-ASCII letters, which an email address "
-					"cannot have here. Use the plain address, e.g. zoe@example.com.",
-					"invalid_email",
-				)
+				raise _non_ascii_email(text)
 			raise InvalidValue(
 				f"{_shown(text)} is not a valid email address. Use the form name@example.com.",
 				"invalid_email",
@@ -223,11 +219,22 @@ def _make_email_parser(field: Field) -> Parser:
 			text = raw.strip()
 			if not text:
 				return None
-			if _EMAIL(text) and len(text) <= limit:
-				return text
+			if _EMAIL(text):
+				if len(text) <= limit:
+					return text
+			elif not text.isascii() and _ANY_EMAIL(text):
+				raise _non_ascii_email(text)
 		return parse_untidy(raw)
 
 	return parse
+
+
+def _non_ascii_email(text: str) -> InvalidValue:
+	return InvalidValue(
+		f"{_shown(text)} contains accented or other non-ASCII letters, which an email address "
+		"cannot have here. Use the plain address, e.g. zoe@example.com.",
+		"invalid_email",
+	)
 
 
 def _email_address_in(text: str) -> str:

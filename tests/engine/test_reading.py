@@ -44,8 +44,8 @@ def test_csv_header_and_rows(tmp_path):
 	assert table.size == os.path.getsize(path)
 	assert table.warnings == []
 	assert rows == [
-		Row(2, ["Ann", "Lee", "ann@example.com", "4155550100"], []),
-		Row(3, ["Bob", "Ray", "bob@example.com", ""], []),
+		Row(2, ["Ann", "Lee", "ann@example.com", "4155550100"], ()),
+		Row(3, ["Bob", "Ray", "bob@example.com", ""], ()),
 	]
 
 
@@ -83,7 +83,7 @@ def test_single_column_csv(tmp_path):
 def test_quoted_newlines_and_doubled_quotes_are_one_row(tmp_path):
 	text = HEADER + 'Ann,"Lee\r\nSecond line",ann@example.com,"say ""hi"""\r\nBob,Ray,bob@example.com,1\r\n'
 	_, rows = read(write(tmp_path, "leads.csv", text))
-	assert rows[0] == Row(2, ["Ann", "Lee\r\nSecond line", "ann@example.com", 'say "hi"'], [])
+	assert rows[0] == Row(2, ["Ann", "Lee\r\nSecond line", "ann@example.com", 'say "hi"'], ())
 	# A quoted multi-line cell is one record, so the next row is row 3.
 	assert rows[1].number == 3
 
@@ -102,9 +102,9 @@ def test_ragged_rows_are_padded_and_extra_cells_kept_apart(tmp_path):
 	text = "A,B,C\n1\n1,2,3,4,,5\n1,2,3,,,\n"
 	_, rows = read(write(tmp_path, "leads.csv", text))
 	assert rows == [
-		Row(2, ["1", None, None], []),
+		Row(2, ["1", None, None], ()),
 		Row(3, ["1", "2", "3"], ["4", "5"]),
-		Row(4, ["1", "2", "3"], []),
+		Row(4, ["1", "2", "3"], ()),
 	]
 
 
@@ -118,7 +118,7 @@ def test_header_below_blank_rows(tmp_path):
 	table, rows = read(write(tmp_path, "leads.csv", "\n,,\nName,Email\nAnn,a@x.com\n"))
 	assert table.header == ["Name", "Email"]
 	assert table.header_row == 3
-	assert rows == [Row(4, ["Ann", "a@x.com"], [])]
+	assert rows == [Row(4, ["Ann", "a@x.com"], ())]
 
 
 def test_header_cells_are_stripped_and_gaps_warned(tmp_path):
@@ -235,9 +235,9 @@ def test_html_table_saved_as_xls(tmp_path):
 	assert table.format == "html"
 	assert table.header == ["Name", "Email", "Notes"]
 	assert rows == [
-		Row(2, ["Ann & Co", "ann@example.com", "line one\nline two"], []),
-		Row(4, ["Bob Wide", "", "été €5"], []),
-		Row(5, ["Cy", "cy@example.com", "no closing tags"], []),
+		Row(2, ["Ann & Co", "ann@example.com", "line one\nline two"], ()),
+		Row(4, ["Bob Wide", "", "été €5"], ()),
+		Row(5, ["Cy", "cy@example.com", "no closing tags"], ()),
 	]
 
 

@@ -80,7 +80,7 @@ def test_xls_numbers_dates_and_text(tmp_path):
 				datetime.time(9, 15),
 				True,
 			],
-			[],
+			(),
 		),
 		Row(
 			4,
@@ -104,7 +104,7 @@ def test_xls_second_sheet_and_unknown_sheet(tmp_path):
 		tmp_path / "leads.xls", {"First": [["A"], ["1"]], "Second": [[None, "Email"], [None, "a@x.com"]]}
 	)
 	table, rows = read(path, sheet="Second")
-	assert (table.sheet, table.header, rows) == ("Second", ["", "Email"], [Row(2, [None, "a@x.com"], [])])
+	assert (table.sheet, table.header, rows) == ("Second", ["", "Email"], [Row(2, [None, "a@x.com"], ())])
 	with pytest.raises(FileRejected) as caught:
 		open_table(path, sheet="Third")
 	assert (
@@ -196,9 +196,9 @@ def test_typed_workbook_resaved_by_libreoffice(tmp_path, target):
 				datetime.date(2024, 3, 5),
 				datetime.datetime(2024, 3, 5, 14, 30),
 			],
-			[],
+			(),
 		),
-		Row(4, ["Bob", 7, -2, False, datetime.date(1999, 12, 31), datetime.datetime(2000, 1, 1, 8)], []),
+		Row(4, ["Bob", 7, -2, False, datetime.date(1999, 12, 31), datetime.datetime(2000, 1, 1, 8)], ()),
 	]
 
 

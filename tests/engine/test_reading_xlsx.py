@@ -146,7 +146,7 @@ def test_xlsx_cell_types(tmp_path):
 	assert rows[0] == Row(
 		2,
 		["Ann & <Co>", 4155550100, 1.5, True, datetime.date(2024, 3, 5), when, datetime.time(9, 15), None],
-		[],
+		(),
 	)
 	assert rows[1].values[:4] == ["Bob", 14155550100123, -2, False]
 	assert type(rows[0].values[1]) is int
@@ -168,7 +168,7 @@ def test_second_sheet_by_name(tmp_path):
 		["Leads", "March Leads"],
 		["Email"],
 	)
-	assert rows == [Row(2, ["a@x.com"], [])]
+	assert rows == [Row(2, ["a@x.com"], ())]
 
 
 def test_unknown_sheet_lists_the_sheets(tmp_path):
@@ -204,7 +204,7 @@ def test_blank_rows_and_header_not_on_row_one(tmp_path):
 	table, rows = read(tmp_path / "leads.xlsx")
 	assert (table.header, table.header_row) == (["", "Name", "Email"], 3)
 	assert table.warnings == ["Column A has no header; it will be skipped unless you map it."]
-	assert rows == [Row(4, [None, "Ann", None], []), Row(7, [None, None, "cy@x.com"], ["stray"])]
+	assert rows == [Row(4, [None, "Ann", None], ()), Row(7, [None, None, "cy@x.com"], ["stray"])]
 
 
 # -- Hand-written XML variants ----------------------------------------------------------------------------
@@ -297,7 +297,7 @@ def test_attribute_order_quotes_missing_refs_and_self_closing(tmp_path):
 		'<row r="8" spans="1:3"></row>'
 	)
 	_, rows = read(raw_xlsx(tmp_path / "book.xlsx", rows_xml))
-	assert rows == [Row(3, [None, 5, 6], []), Row(4, [7, None, 9], []), Row(7, [1, None, 3], [])]
+	assert rows == [Row(3, [None, 5, 6], ()), Row(4, [7, None, 9], ()), Row(7, [1, None, 3], ())]
 
 
 def test_namespace_prefixed_sheet(tmp_path):

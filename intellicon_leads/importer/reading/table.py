@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from itertools import islice
 from typing import Any, NamedTuple, Protocol
 
@@ -17,7 +17,7 @@ class FileRejected(Exception):
 class Row(NamedTuple):
 	number: int
 	values: list
-	extra: list
+	extra: Sequence
 
 
 class Source(Protocol):
@@ -85,11 +85,13 @@ class Table:
 			if number <= header_row or is_blank(cells):
 				continue
 			if len(cells) == width:
-				yield Row(number, cells, [])
+				yield Row(number, cells, _NO_EXTRA)
 			elif len(cells) < width:
-				yield Row(number, cells + [None] * (width - len(cells)), [])
+				yield Row(number, cells + [None] * (width - len(cells)), _NO_EXTRA)
 			else:
-				yield Row(number, cells[:width], [v for v in cells[width:] if not is_blank_cell(v)])
+				yield Row(
+					number, cells[:width], [v for v in cells[width:] if not is_blank_cell(v)] or _NO_EXTRA
+				)
 
 	def preview(self, limit: int = 20) -> list[Row]:
 		"""The first `limit` data rows, reading no further than they need."""
@@ -115,6 +117,10 @@ class Table:
 			f"{self.name} has no header row: every row is empty. "
 			"Put the column names in the first row, add your leads below them and upload it again."
 		)
+
+
+# Shared by every row without cells beyond the header: nothing to allocate.
+_NO_EXTRA: tuple = ()
 
 
 def is_blank_cell(value: Any) -> bool:
