@@ -1,0 +1,130 @@
+"""Lead import on a real bench: the 50 MB CSV through a real RQ worker, in each write mode, with
+100k leads already in the database and email dedup; then Frappe's own Data Import on a 20k-row
+sample of the same file. Prints rows/s, duration, the worker's peak RSS and the ratio.
+
+	python benchmarks/frappe_import.py [--bench DIR] [--site SITE] [--modes Fast,Documents]
+	                                   [--seed 100000] [--data-import-rows 20000]
+
+Run as root or as the bench's owner. It uses its own site (intellicon-bench.localhost by default)
+and empties that site's Lead table between runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+CSV_FILE = HERE / "data" / "leads_50mb.csv"
+
+
+def main() -> None:
+	args = parse_args()
+	bench = Path(args.bench).resolve()
+	subprocess.run(["bash", str(REPO / "scripts" / "bench-prepare"), args.site, str(bench)], check=True)
+	if not CSV_FILE.exists():
+		subprocess.run([sys.executable, str(HERE / "make_files.py")], check=True)
+	work = Path(tempfile.mkdtemp(prefix="intellicon-bench-"))
+	work.chmod(0o755)
+	data = work / CSV_FILE.name
+	shutil.copyfile(CSV_FILE, data)
+	data.chmod(0o644)
+	shutil.copyfile(HERE / "frappe_side.py", work / "frappe_side.py")
+	side = Side(bench, args.site, work / "frappe_side.py")
+	results = []
+	for mode in args.modes.split(","):
+		side.call("reset")
+		seeded = side.call("seed", str(args.seed), str(data))
+		print(
+			f"{mode}: {seeded['seeded']:,} leads seeded ({seeded['overlapping']:,} share an email with the file)"
+		)
+		results.append(run_mode(side, bench, data, mode))
+	side.call("reset")
+	baseline = side.call("data-import", str(data), str(args.data_import_rows))
+	shutil.rmtree(work, ignore_errors=True)
+	report(results, baseline, CSV_FILE.stat().st_size)
+
+
+def parse_args() -> argparse.Namespace:
+	parser = argparse.ArgumentParser(
+		description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+	)
+	parser.add_argument(
+		"--bench", default=os.environ.get("INTELLICON_BENCH", str(Path.home() / "frappe-bench"))
+	)
+	parser.add_argument("--site", default="intellicon-bench.localhost")
+	parser.add_argument("--modes", default="Fast,Documents")
+	parser.add_argument("--seed", type=int, default=100_000)
+	parser.add_argument("--data-import-rows", type=int, default=20_000)
+	return parser.parse_args()
+
+
+class Side:
+	"""Runs frappe_side.py actions inside the bench's Python, as the bench's owner."""
+
+	def __init__(self, bench: Path, site: str, script: Path) -> None:
+		self.bench, self.site, self.script = bench, site, script
+
+	def call(self, action: str, *args: str) -> dict:
+		command = f"cd sites && ../env/bin/python {self.script} {self.site} {action} {' '.join(args)}"
+		done = subprocess.run(owner_command(self.bench, command), capture_output=True, text=True)
+		if done.returncode:
+			sys.exit(f"{action} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+		return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def owner_command(bench: Path, command: str) -> list[str]:
+	owner = bench.owner()
+	home = os.path.expanduser(f"~{owner}")
+	env = ["env", f"HOME={home}", f"PATH={home}/.local/bin:/usr/local/bin:/usr/bin:/bin"]
+	wrapped = ["bash", "-c", f"cd {bench} && {command}"]
+	if os.geteuid() == 0 and owner != "root":
+		return ["runuser", "-u", owner, "--", *env, *wrapped]
+	return [*env, *wrapped]
+
+
+def run_mode(side: Side, bench: Path, data: Path, mode: str) -> dict:
+	queued = side.call("queue-import", str(data), mode)
+	started = time.monotonic()
+	worker = subprocess.run(
+		["/usr/bin/time", "-f", "%M", *owner_command(bench, "bench worker --queue long --burst")],
+		capture_output=True,
+		text=True,
+	)
+	wall = time.monotonic() - started
+	peak_kb = int(worker.stderr.strip().splitlines()[-1])
+	status = side.call("status", queued["job"])
+	return {"mode": mode, "wall": wall, "peak_mb": peak_kb / 1024, **status}
+
+
+def report(results: list[dict], baseline: dict, size: int) -> None:
+	print()
+	print(f"File: {CSV_FILE.name}, {size / 1024 / 1024:.1f} MB")
+	print(
+		f"{'':<22}{'rows':>9}{'imported':>10}{'skipped':>9}{'failed':>8}{'job s':>8}{'rows/s':>9}{'peak RSS':>10}{'vs DI':>7}"
+	)
+	for r in results:
+		rate = r["total_rows"] / r["duration"] if r["duration"] else 0
+		print(
+			f"{'Intellicon ' + r['mode']:<22}{r['total_rows']:>9,}{r['imported']:>10,}{r['skipped']:>9,}{r['failed']:>8,}"
+			f"{r['duration']:>8.1f}{rate:>9,.0f}{r['peak_mb']:>8.0f} MB{rate / baseline['rows_per_second']:>6.1f}x"
+		)
+		print(
+			f"{'':<22}status {r['status']}, worker wall time {r['wall']:.1f} s, leads now {r['leads_in_database']:,}"
+		)
+	print(
+		f"{'Frappe Data Import':<22}{baseline['rows']:>9,}{baseline['imported']:>10,}{'':>9}{'':>8}"
+		f"{baseline['seconds']:>8.1f}{baseline['rows_per_second']:>9,}{'':>10}{1:>6.1f}x"
+	)
+
+
+if __name__ == "__main__":
+	main()
