@@ -49,6 +49,20 @@ class TestRealWorker(LeadImportTestCase):
 		frappe.db.commit()
 		super().tearDown()
 
+	def import_leads_command(self, rows: list[list], *options: str) -> dict:
+		"""bench import-leads on a CSV of `rows`, as a user would run it; its JSON answer."""
+		with tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False) as f:
+			f.write(csv_bytes(rows))
+		os.chmod(f.name, 0o644)
+		try:
+			done = bench("import-leads", f.name, *options, "--json")
+		finally:
+			os.remove(f.name)
+		self.assertEqual(done.returncode, 0, done.stderr[-2000:])
+		result = json.loads(done.stdout.strip().splitlines()[-1])
+		self.jobs = [result["job"]]
+		return result
+
 	def test_a_queued_job_is_run_by_a_real_rq_worker(self):
 		rows = [
 			["Wa", "A", "worker-a@example.com", "", "", "Open"],
@@ -97,16 +111,7 @@ class TestRealWorker(LeadImportTestCase):
 
 	def test_bench_import_leads_runs_in_the_foreground_and_prints_json(self):
 		rows = [["Ca", "A", "cmd-a@example.com", "", "", ""], ["Cb", "B", "cmd-b@example.com", "", "", ""]]
-		with tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False) as f:
-			f.write(csv_bytes(rows))
-		os.chmod(f.name, 0o644)
-		try:
-			done = bench("import-leads", f.name, "--json")
-		finally:
-			os.remove(f.name)
-		self.assertEqual(done.returncode, 0, done.stderr[-2000:])
-		result = json.loads(done.stdout.strip().splitlines()[-1])
-		self.jobs = [result["job"]]
+		result = self.import_leads_command(rows)
 		self.assertEqual(
 			{k: result[k] for k in ("status", "total", "imported", "updated", "skipped", "failed")},
 			{"status": "Completed", "total": 2, "imported": 2, "updated": 0, "skipped": 0, "failed": 0},
@@ -115,15 +120,7 @@ class TestRealWorker(LeadImportTestCase):
 		self.assertTrue(frappe.db.exists("Lead", {"email_id": "cmd-b@example.com"}))
 
 	def test_bench_import_leads_dry_run_writes_nothing(self):
-		with tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False) as f:
-			f.write(csv_bytes([["Ca", "A", "cmd-a@example.com", "", "", ""]]))
-		os.chmod(f.name, 0o644)
-		try:
-			done = bench("import-leads", f.name, "--dry-run", "--json")
-		finally:
-			os.remove(f.name)
-		result = json.loads(done.stdout.strip().splitlines()[-1])
-		self.jobs = [result["job"]]
+		result = self.import_leads_command([["Ca", "A", "cmd-a@example.com", "", "", ""]], "--dry-run")
 		self.assertEqual((result["status"], result["imported"]), ("Completed", 1))
 		frappe.db.rollback()
 		self.assertFalse(frappe.db.exists("Lead", {"email_id": "cmd-a@example.com"}))
