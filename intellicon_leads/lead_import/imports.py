@@ -12,8 +12,8 @@ from intellicon_leads.importer.mapping import MappingError, normalize_header, re
 from intellicon_leads.importer.pipeline import ImportPipeline
 from intellicon_leads.importer.preview import preview_file
 from intellicon_leads.importer.reading import FileRejected, open_table
-from intellicon_leads.lead_import import files, templates
-from intellicon_leads.lead_import.jobs import JOB_DOCTYPE, enqueue, job_id
+from intellicon_leads.lead_import import JOB_DOCTYPE, files, json_argument, templates
+from intellicon_leads.lead_import.jobs import enqueue, job_id
 from intellicon_leads.lead_import.schema import lead_schema
 from intellicon_leads.lead_import.store import FrappeStore
 
@@ -64,9 +64,12 @@ def rules_in_force() -> dict:
 
 def check_mapping(file_url: str, mapping: Any, sheet: str | None = None) -> list[str | None]:
 	"""The mapping as one field per column, or a clear refusal naming what is wrong."""
-	header = file_header(file_url, sheet)[0]
+	return _resolved(file_header(file_url, sheet)[0], mapping)
+
+
+def _resolved(header: list[str], mapping: Any) -> list[str | None]:
 	try:
-		return resolve_mapping(header, lead_schema(), _parsed(mapping))
+		return resolve_mapping(header, lead_schema(), json_argument(mapping))
 	except MappingError as exc:
 		frappe.throw(
 			"<br>".join(frappe.utils.escape_html(m) for m in exc.messages), title=_("Check the mapping")
@@ -76,16 +79,16 @@ def check_mapping(file_url: str, mapping: Any, sheet: str | None = None) -> list
 def dry_run(file_url: str, mapping: Any, value_maps: Any = None, sheet: str | None = None) -> dict:
 	"""The whole file through validation and duplicate checks, nothing written."""
 	schema = lead_schema()
-	fields = check_mapping(file_url, mapping, sheet)
 	doc = settings()
 	with _open(file_url, sheet) as table:
+		fields = _resolved(table.header, mapping)
 		pipeline = ImportPipeline(
 			schema,
 			fields,
 			FrappeStore(schema),
 			headers=table.header,
 			rule=doc.duplicate_rule(),
-			value_maps=_parsed(value_maps) or None,
+			value_maps=json_argument(value_maps) or None,
 			batch_size=doc.batch_size or 500,
 			dry_run=True,
 		)
@@ -123,9 +126,9 @@ def create_job(
 	if active:
 		return frappe.get_doc(JOB_DOCTYPE, active)
 	header, file_format, sheet_name = file_header(file_url, sheet)
-	fields = check_mapping(file_url, mapping, sheet)
+	fields = _resolved(header, mapping)
 	maps = dict(templates.load(template).value_maps) if template else {}
-	maps.update(_parsed(value_maps) or {})
+	maps.update(json_argument(value_maps) or {})
 	doc = settings()
 	job = frappe.get_doc(
 		{
@@ -205,7 +208,3 @@ def _open(file_url: str, sheet: str | None):
 
 def _file_name(file_url: str) -> str:
 	return frappe.db.get_value("File", {"file_url": file_url}, "file_name") or file_url.rsplit("/", 1)[-1]
-
-
-def _parsed(value: Any) -> Any:
-	return json.loads(value) if isinstance(value, str) and value.strip() else value
