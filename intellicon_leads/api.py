@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import frappe
 from frappe import _
 
-from intellicon_leads.lead_import import files, imports, templates
+from intellicon_leads.lead_import import JOB_DOCTYPE, files, imports, json_argument, templates
 from intellicon_leads.lead_import.permissions import can_import, check_can_import, check_job_access
 
 
@@ -78,7 +76,10 @@ def save_template(
 	check_can_import()
 	frappe.has_permission(templates.TEMPLATE_DOCTYPE, "create", throw=True)
 	doc = templates.save(
-		template_name, _parsed(headers), _parsed(mapping), _parsed(value_maps) if value_maps else None
+		template_name,
+		json_argument(headers),
+		json_argument(mapping),
+		json_argument(value_maps) if value_maps else None,
 	)
 	return {"name": doc.name, "fingerprint": doc.header_fingerprint}
 
@@ -86,7 +87,7 @@ def save_template(
 @frappe.whitelist()
 def list_templates(headers: str | list | None = None) -> list:
 	check_can_import()
-	return templates.ranked(_parsed(headers) if headers else None)
+	return templates.ranked(json_argument(headers) if headers else None)
 
 
 @frappe.whitelist()
@@ -99,7 +100,7 @@ def get_template(name: str) -> dict:
 @frappe.whitelist()
 def download_failed_records(job: str) -> None:
 	check_job_access(job)
-	file_url = frappe.db.get_value("Lead Import Job", job, "failed_file")
+	file_url = frappe.db.get_value(JOB_DOCTYPE, job, "failed_file")
 	if not file_url:
 		frappe.throw(_("No rows failed in this import, so there is no failed records file."))
 	file_name = frappe.db.get_value("File", {"file_url": file_url}, "file_name")
@@ -115,7 +116,3 @@ def _check_file_access(file_url: str) -> None:
 	if not name or not file_url.startswith(f"/private/files/{files.FOLDER}/"):
 		frappe.throw(_("The uploaded file was not found. Upload it again."), frappe.DoesNotExistError)
 	frappe.has_permission("File", "read", doc=name, throw=True)
-
-
-def _parsed(value):
-	return json.loads(value) if isinstance(value, str) else value

@@ -18,11 +18,10 @@ from intellicon_leads.importer.dedup import DuplicateRule
 from intellicon_leads.importer.failed import FailedRecordsWriter, failed_file_format
 from intellicon_leads.importer.pipeline import BatchReport, ImportPipeline, ImportResult, Progress
 from intellicon_leads.importer.reading import FileRejected, open_table
-from intellicon_leads.lead_import import files
+from intellicon_leads.lead_import import JOB_DOCTYPE, files
 from intellicon_leads.lead_import.schema import lead_schema
 from intellicon_leads.lead_import.store import FrappeStore, readable_error
 
-JOB_DOCTYPE = "Lead Import Job"
 # Documents mode runs about 1,000 rows/s: a 50 MB file (300k rows) needs minutes, never an hour.
 JOB_TIMEOUT = 60 * 60
 STALLED_AFTER_MINUTES = 10

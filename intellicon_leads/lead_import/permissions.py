@@ -5,10 +5,9 @@ from __future__ import annotations
 import frappe
 from frappe import _
 
-from intellicon_leads.lead_import import LEAD_DOCTYPE
+from intellicon_leads.lead_import import JOB_DOCTYPE, LEAD_DOCTYPE
 
 DEFAULT_IMPORT_ROLES = ("System Manager", "Sales Manager", "Sales User")
-JOB_DOCTYPE = "Lead Import Job"
 
 
 def import_roles() -> set[str]:

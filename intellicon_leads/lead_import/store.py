@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -341,7 +342,5 @@ def readable_error(exc: Exception) -> str:
 
 
 def _message_log() -> list:
-	import json
-
 	log = getattr(frappe.local, "message_log", None) or []
 	return [json.loads(m) if isinstance(m, str) else m for m in log]
