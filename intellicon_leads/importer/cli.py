@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from intellicon_leads.importer.choices import LinkRecord, LinkTargets
 from intellicon_leads.importer.dedup import ACTIONS, IN_FILE_ACTIONS, DuplicateRule
 from intellicon_leads.importer.failed import FailedRecordsWriter, failed_file_format
 from intellicon_leads.importer.fields import DEFAULT_LEAD_SCHEMA
@@ -17,6 +18,8 @@ from intellicon_leads.importer.pipeline import FAILED, ImportPipeline, ImportRes
 from intellicon_leads.importer.preview import FilePreview, display_value, preview_file
 from intellicon_leads.importer.reading import FileRejected, open_table
 from intellicon_leads.importer.store import MemoryStore
+from intellicon_leads.importer.value_scan import ValueReview, choices_from_value_maps, review_values
+from intellicon_leads.importer.vocabulary import country_names_in_english
 
 MB = 1024 * 1024
 DUPLICATE_CHOICES = {"skip": ACTIONS[0], "update": ACTIONS[1], "fill": ACTIONS[2]}
@@ -39,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
 		sub.add_argument("--template", help="a template JSON file to apply")
 		sub.add_argument("--json", action="store_true", help="print one JSON object")
 	preview.add_argument("--rows", type=int, default=10, help="rows to show (default 10)")
+	check.add_argument(
+		"--accept-suggestions",
+		action="store_true",
+		help="apply the suggested value choices (Select, Link and Check values that need a match)",
+	)
 	check.add_argument(
 		"--mapping", help='JSON {"File header": "fieldname"} or @file.json; default: suggested'
 	)
@@ -68,19 +76,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_preview(args: argparse.Namespace) -> int:
+	template = load_template(args.template)
 	preview = preview_file(
 		args.file,
 		DEFAULT_LEAD_SCHEMA,
 		sheet=args.sheet,
 		max_size=int(args.max_size_mb * MB),
 		limit=args.rows,
-		template=load_template(args.template),
+		template=template,
 	)
+	review = review_file(args, preview.suggestion.fields(), template)
 	if args.json:
-		print(json.dumps(preview.to_dict(), ensure_ascii=False, indent=1))
+		print(json.dumps({**preview.to_dict(), "values": review.to_dict()}, ensure_ascii=False, indent=1))
 	else:
 		print_preview(preview)
+		print_values(review)
 	return 0
+
+
+def review_file(args: argparse.Namespace, fields: list[str | None], template: Template | None) -> ValueReview:
+	"""The whole file's Select, Link and Check values, with choices from the template or suggested."""
+	made = choices_from_value_maps(template.value_maps, template.new_links) if template else None
+	with open_table(args.file, sheet=args.sheet, max_size=int(args.max_size_mb * MB)) as table:
+		return review_values(
+			table.rows(), DEFAULT_LEAD_SCHEMA, fields, table.header, offline_targets, choices=made
+		)
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -96,16 +116,19 @@ def run_check(args: argparse.Namespace) -> int:
 	template = load_template(args.template)
 	with open_table(args.file, sheet=args.sheet, max_size=int(args.max_size_mb * MB)) as table:
 		fields = choose_fields(table.header, args.mapping, template)
+	value_maps, new_links = chosen_values(args, fields, template)
+	with open_table(args.file, sheet=args.sheet, max_size=int(args.max_size_mb * MB)) as table:
 		writer = None
 		if args.failed_out:
 			writer = FailedRecordsWriter(args.failed_out, table.header, failed_file_format(table.format))
 		pipeline = ImportPipeline(
 			schema,
 			fields,
-			MemoryStore(schema),
+			MemoryStore(schema, links=offline_links()),
 			headers=table.header,
 			rule=rule,
-			value_maps=template.value_maps if template else None,
+			value_maps=value_maps,
+			new_links=new_links,
 			dry_run=True,
 			failed_sink=writer,
 			date_order=args.date_order,
@@ -121,6 +144,33 @@ def run_check(args: argparse.Namespace) -> int:
 	else:
 		print_check(report, result)
 	return 1 if result.aborted else 0
+
+
+def chosen_values(
+	args: argparse.Namespace, fields: list[str | None], template: Template | None
+) -> tuple[dict[str, dict[str, str]], dict[str, list[str]]]:
+	"""The template's value choices, plus every suggestion when --accept-suggestions asks for them."""
+	value_maps = {f: dict(m) for f, m in (template.value_maps if template else {}).items()}
+	new_links = {f: list(n) for f, n in (template.new_links if template else {}).items()}
+	if args.accept_suggestions:
+		suggested_maps, suggested_links = review_file(args, fields, template).suggested_value_maps()
+		for fieldname, pairs in suggested_maps.items():
+			value_maps[fieldname] = {**pairs, **value_maps.get(fieldname, {})}
+		for fieldname, names in suggested_links.items():
+			new_links[fieldname] = list(dict.fromkeys([*new_links.get(fieldname, []), *names]))
+	return value_maps, new_links
+
+
+def offline_targets(doctype: str) -> LinkTargets | None:
+	"""Without a site, only countries are known (from Babel); other links are taken as they are."""
+	if doctype != "Country":
+		return None
+	names = country_names_in_english()
+	return LinkTargets("Country", [LinkRecord(name, labels=(code,)) for code, name in names.items()])
+
+
+def offline_links() -> dict[str, list[str]]:
+	return {"Country": list(country_names_in_english().values())} if country_names_in_english() else {}
 
 
 def choose_fields(header: list[str], mapping_arg: str | None, template: Template | None) -> list[str | None]:
@@ -186,6 +236,24 @@ def print_preview(preview: FilePreview) -> None:
 		print(f"  {number:>5}: {cells}")
 
 
+def print_values(review: ValueReview) -> None:
+	print(f"\nValues in the whole file ({review.rows:,} rows):")
+	if not review.columns:
+		print("  No mapped column holds dropdown, link or yes/no values.")
+	for column in review.columns:
+		needing = column.needs_match
+		state = f"{len(needing)} value(s) need a match" if needing else "all values valid"
+		print(f"  {column.header} -> {column.field.label}: {len(column.values)} distinct, {state}")
+		for value in needing[:20]:
+			choice = value.choice
+			target = f"'{choice.value}'" if choice.value else ""
+			print(
+				f"    '{_clip(value.value, 30)}' x{value.count:,}: {choice.action} {target} ({choice.reason})"
+			)
+		if len(needing) > 20:
+			print(f"    ... and {len(needing) - 20:,} more")
+
+
 def print_check(report: dict, result: ImportResult) -> None:
 	print(
 		f"Checked {report['file']} ({report['format'].upper()}): {result.total:,} rows in {result.seconds:.2f} s"
@@ -211,6 +279,8 @@ def print_check(report: dict, result: ImportResult) -> None:
 		print(f"Failed records written to {report['failed_file']} ({result.failed:,} rows).")
 	if result.aborted:
 		print(f"Stopped early: {result.aborted}")
+	for doctype, names in result.created_links.items():
+		print(f"Would create {doctype}: {', '.join(names)}")
 
 
 def _clip(text: str, width: int) -> str:

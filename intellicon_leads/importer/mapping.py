@@ -99,12 +99,15 @@ class Template:
 	columns: dict[str, str | None]
 	value_maps: dict[str, dict[str, str]] = field(default_factory=dict)
 	fingerprint: str = ""
+	# Link records to create, by fieldname: value choices that name a record the site does not have yet.
+	new_links: dict[str, list[str]] = field(default_factory=dict)
 
 	def to_dict(self) -> dict:
 		return {
 			"name": self.name,
 			"columns": dict(self.columns),
 			"value_maps": {fieldname: dict(values) for fieldname, values in self.value_maps.items()},
+			"new_links": {fieldname: list(names) for fieldname, names in self.new_links.items()},
 			"fingerprint": self.fingerprint,
 		}
 
@@ -117,11 +120,13 @@ class Template:
 			str(fieldname): {str(k): str(v) for k, v in values.items()}
 			for fieldname, values in (data.get("value_maps") or {}).items()
 		}
+		new_links = {str(f): [str(n) for n in names] for f, names in (data.get("new_links") or {}).items()}
 		return cls(
 			name=data.get("name") or "",
 			columns=columns,
 			value_maps=value_maps,
 			fingerprint=data.get("fingerprint") or header_fingerprint(columns),
+			new_links=new_links,
 		)
 
 
@@ -438,6 +443,7 @@ def make_template(
 	headers: Sequence[str],
 	fields: Sequence[str | None],
 	value_maps: Mapping | None = None,
+	new_links: Mapping | None = None,
 ) -> Template:
 	"""A template from the mapping the user settled on; failed-file and unnamed columns are left out."""
 	if len(headers) != len(fields):
@@ -448,7 +454,8 @@ def make_template(
 		if key and key not in _FAILED_FILE_KEYS and columns.get(header) is None:
 			columns[header] = fieldname or None
 	maps = {str(f): {str(k): str(v) for k, v in values.items()} for f, values in (value_maps or {}).items()}
-	return Template(name, columns, maps, header_fingerprint(headers))
+	links = {str(f): [str(n) for n in names] for f, names in (new_links or {}).items() if names}
+	return Template(name, columns, maps, header_fingerprint(headers), links)
 
 
 def rank_templates(headers: Sequence[str], templates: Iterable[Template]) -> list[tuple[Template, float]]:

@@ -10,7 +10,7 @@ from itertools import chain, islice
 from typing import Any
 
 from intellicon_leads.importer.dedup import FILL_EMPTY, IN_FILE_MERGE, SKIP, DuplicateRule, changes_for
-from intellicon_leads.importer.fields import Schema
+from intellicon_leads.importer.fields import Field, Schema
 from intellicon_leads.importer.reading import FileRejected, Row
 from intellicon_leads.importer.store import ExistingRecord, Store, WriteResult
 from intellicon_leads.importer.values import (
@@ -20,6 +20,7 @@ from intellicon_leads.importer.values import (
 	make_parser,
 	missing_required_message,
 	row_error,
+	value_key,
 )
 
 IMPORTED, UPDATED, SKIPPED, FAILED = "imported", "updated", "skipped", "failed"
@@ -49,6 +50,7 @@ class ImportResult:
 	outcomes: list[RowOutcome] = field(default_factory=list)
 	error_summary: Counter = field(default_factory=Counter)
 	date_orders: dict[str, str] = field(default_factory=dict)
+	created_links: dict[str, list[str]] = field(default_factory=dict)
 	in_file_duplicates: int = 0
 	aborted: str | None = None
 	seconds: float = 0.0
@@ -73,6 +75,7 @@ class ImportResult:
 			"aborted": self.aborted,
 			"error_summary": self.summary_labels(),
 			"date_orders": self.date_orders,
+			"created_links": self.created_links,
 			"failed_rows": [o.to_dict() for o in self.outcomes if o.status == FAILED],
 			"skipped_rows": [o.to_dict() for o in self.outcomes if o.status == SKIPPED],
 		}
@@ -129,6 +132,7 @@ class ImportPipeline:
 		headers: list[str] | None = None,
 		rule: DuplicateRule | None = None,
 		value_maps: dict[str, dict[str, str]] | None = None,
+		new_links: dict[str, list[str]] | None = None,
 		batch_size: int = 500,
 		dry_run: bool = False,
 		failed_sink: FailedSink | None = None,
@@ -144,7 +148,9 @@ class ImportPipeline:
 		self.store = store
 		self.headers = headers or [f or "" for f in fields]
 		self.rule = rule or DuplicateRule()
-		self.value_maps = {f: {_value_key(k): v for k, v in m.items()} for f, m in (value_maps or {}).items()}
+		self.value_maps = {f: {value_key(k): v for k, v in m.items()} for f, m in (value_maps or {}).items()}
+		# Link records the user chose to create: made on first use, only pretended in a dry run.
+		self.new_links = {f: {value_key(n): n for n in names} for f, names in (new_links or {}).items()}
 		self.batch_size = max(1, batch_size)
 		self.dry_run = dry_run
 		self.failed_sink = failed_sink
@@ -223,7 +229,7 @@ class ImportPipeline:
 			if raw is None or raw == "":
 				continue
 			if value_map is not None:
-				raw = value_map.get(_value_key(raw), raw)
+				raw = value_map.get(value_key(raw), raw)
 			try:
 				value = parse(raw)
 			except InvalidValue as exc:
@@ -366,6 +372,7 @@ class ImportPipeline:
 			except Exception as exc:
 				self._fail_items(batch, f"links to {field_.link_doctype} could not be checked ({exc})")
 				return
+			not_created = self._create_links(field_, values - names.keys(), names)
 			for item in batch:
 				value = item.record.get(fieldname)
 				if value is None or item.done:
@@ -373,13 +380,34 @@ class ImportPipeline:
 				if value in names:
 					item.record[fieldname] = names[value]
 				else:
-					message = row_error(
-						item.number,
-						header,
+					why = not_created.get(value) or (
 						f"'{value}' is not an existing {field_.link_doctype}. "
-						f"Use the name of an existing {field_.link_doctype}, or create it first.",
+						f"Use the name of an existing {field_.link_doctype}, or create it first."
 					)
-					self._fail_item(item, [("link_not_found", message)])
+					self._fail_item(item, [("link_not_found", row_error(item.number, header, why))])
+
+	def _create_links(self, field_: Field, missing: set[str], names: dict[str, str]) -> dict[str, str]:
+		"""Create the missing values the user chose to create (in a dry run, take them as created) into
+		`names`; return why a value could not be created."""
+		planned = self.new_links.get(field_.fieldname)
+		if not planned:
+			return {}
+		errors = {}
+		for value in missing:
+			name = planned.get(value_key(value))
+			if name is None:
+				continue
+			if not self.dry_run:
+				try:
+					name = self.store.create_link(field_.link_doctype, name)
+				except Exception as exc:
+					errors[value] = f"the {field_.link_doctype} '{name}' could not be created: {exc}"
+					continue
+			names[value] = name
+			made = self.result.created_links.setdefault(field_.link_doctype, [])
+			if name not in made:
+				made.append(name)
+		return errors
 
 	def _write_inserts(self, items: list[_Item], report: BatchReport) -> None:
 		if not items:
@@ -484,10 +512,6 @@ class ImportPipeline:
 def _fraction(table: Any) -> float:
 	progress = getattr(table, "progress", None)
 	return float(progress()) if progress else 0.0
-
-
-def _value_key(value: Any) -> str:
-	return " ".join(str(value).split()).casefold()
 
 
 def _extra_cells_message(number: int, extra: list) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from intellicon_leads.importer.choices import NEVER_CREATED, LinkRecord, LinkTargets
 from intellicon_leads.importer.dedup import NORMALIZERS, normalize_text
 from intellicon_leads.importer.fields import DEFAULT_LEAD_SCHEMA, Schema
 
@@ -33,6 +34,14 @@ class Store(Protocol):
 
 	def resolve_links(self, doctype: str, values: set[str]) -> dict[str, str]:
 		"""For each value naming an existing `doctype` record, that record's exact name."""
+		...
+
+	def link_targets(self, doctype: str) -> LinkTargets | None:
+		"""The records Link values may name, to check and match file values; None when unknown."""
+		...
+
+	def create_link(self, doctype: str, name: str) -> str:
+		"""Create the `doctype` record `name` chosen in the value choices; raise with the reason if not allowed."""
 		...
 
 	def insert_many(self, records: list[dict[str, Any]]) -> list[WriteResult]: ...
@@ -75,6 +84,21 @@ class MemoryStore:
 		if known is None:
 			return {v: v for v in values}
 		return {v: known[v.casefold()] for v in values if v.casefold() in known}
+
+	def link_targets(self, doctype: str) -> LinkTargets | None:
+		known = self._links.get(doctype)
+		if known is None:
+			return None
+		return LinkTargets(
+			doctype, [LinkRecord(name) for name in known.values()], doctype not in NEVER_CREATED
+		)
+
+	def create_link(self, doctype: str, name: str) -> str:
+		self.calls.append(f"create_link:{doctype}:{name}")
+		if doctype in NEVER_CREATED:
+			raise PermissionError(f"{doctype} records are not created by an import")
+		self._links.setdefault(doctype, {})[name.casefold()] = name
+		return name
 
 	def insert_many(self, records: list[dict[str, Any]]) -> list[WriteResult]:
 		self.calls.append(f"insert_many:{len(records)}")

@@ -103,13 +103,13 @@ _MAX_PARSED_LENGTH = 100
 
 def _shown(value: Any) -> str:
 	"""The value as quoted in messages: on one line, at most 60 characters."""
-	text = " ".join(_cell_text(value).split())
+	text = " ".join(cell_text(value).split())
 	if len(text) > _SHOWN_LENGTH:
 		text = text[: _SHOWN_LENGTH - 1] + "…"
 	return f"'{text}'"
 
 
-def _cell_text(raw: Any) -> str:
+def cell_text(raw: Any) -> str:
 	"""A cell as the text a person sees in the spreadsheet."""
 	if raw.__class__ is str:
 		return raw
@@ -129,11 +129,16 @@ def _cell_text(raw: Any) -> str:
 	return str(raw)
 
 
+def value_key(raw: Any) -> str:
+	"""How a cell value is looked up in value maps: its text with case and runs of spaces folded."""
+	return " ".join(cell_text(raw).split()).casefold()
+
+
 def _text_or_none(raw: Any) -> str | None:
 	"""Trimmed text of any cell, None when empty."""
 	if raw is None:
 		return None
-	return _cell_text(raw).strip() or None
+	return cell_text(raw).strip() or None
 
 
 def _length_limit(field: Field) -> int:
@@ -389,7 +394,7 @@ def _make_select_parser(field: Field) -> Parser:
 		elif raw is None:
 			return None
 		else:
-			key = _option_key(_cell_text(raw))
+			key = _option_key(cell_text(raw))
 		if not key:
 			return None
 		option = folded.get(key)

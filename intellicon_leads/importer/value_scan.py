@@ -1,0 +1,203 @@
+"""The whole file's values in each mapped Select, Link and Check column, each valid or with a suggestion.
+
+One streamed pass over the rows counts the distinct values; checking and suggesting then works on
+the distinct values only, so a 50 MB file costs a read, not a suggestion per row.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from intellicon_leads.importer.choices import (
+	CHOICE_TYPES,
+	CREATE,
+	EMPTY,
+	MATCH,
+	LinkTargets,
+	ValueCheck,
+	ValueChoice,
+	as_value_maps,
+)
+from intellicon_leads.importer.fields import Field, Schema
+from intellicon_leads.importer.reading import Row
+from intellicon_leads.importer.values import cell_text, value_key
+
+# A column with more distinct values than this holds free text, not a list of choices.
+MAX_DISTINCT = 5000
+
+
+@dataclass
+class ValueCount:
+	value: str
+	count: int
+	valid: bool
+	choice: ValueChoice | None = None
+
+	def to_dict(self) -> dict:
+		return {
+			"value": self.value,
+			"count": self.count,
+			"valid": self.valid,
+			"choice": self.choice.to_dict() if self.choice else None,
+		}
+
+
+@dataclass
+class ColumnValues:
+	"""The values of one mapped column: those needing a match first, most frequent first."""
+
+	index: int
+	header: str
+	field: Field
+	rows: int
+	values: list[ValueCount]
+	too_many: bool = False
+
+	@property
+	def needs_match(self) -> list[ValueCount]:
+		return [v for v in self.values if not v.valid]
+
+	def to_dict(self) -> dict:
+		return {
+			"index": self.index,
+			"header": self.header,
+			"fieldname": self.field.fieldname,
+			"label": self.field.label,
+			"fieldtype": self.field.fieldtype,
+			"link_doctype": self.field.link_doctype,
+			"required": self.field.required,
+			"options": list(self.field.options),
+			"rows": self.rows,
+			"distinct": len(self.values),
+			"needs_match": len(self.needs_match),
+			"rows_needing_match": sum(v.count for v in self.needs_match),
+			"too_many": self.too_many,
+			"values": [v.to_dict() for v in self.values],
+		}
+
+
+@dataclass
+class ValueReview:
+	columns: list[ColumnValues] = field(default_factory=list)
+	rows: int = 0
+
+	@property
+	def needs_match(self) -> int:
+		return sum(len(c.needs_match) for c in self.columns)
+
+	def suggested_choices(self) -> dict[str, dict[str, ValueChoice]]:
+		"""Every suggestion accepted, by fieldname and value."""
+		return {
+			c.field.fieldname: {v.value: v.choice for v in c.needs_match if v.choice}
+			for c in self.columns
+			if c.needs_match
+		}
+
+	def suggested_value_maps(self) -> tuple[dict[str, dict[str, str]], dict[str, list[str]]]:
+		return as_value_maps(self.suggested_choices())
+
+	def to_dict(self) -> dict:
+		return {
+			"rows": self.rows,
+			"needs_match": self.needs_match,
+			"columns": [c.to_dict() for c in self.columns],
+		}
+
+
+def choice_columns(schema: Schema, fields: Sequence[str | None]) -> list[tuple[int, Field]]:
+	"""The mapped columns whose values must be one of a list: Select, Link and Check fields."""
+	columns = []
+	for index, fieldname in enumerate(fields):
+		field_ = schema.get(fieldname) if fieldname else None
+		if field_ is not None and field_.fieldtype in CHOICE_TYPES:
+			if field_.fieldtype != "Select" or any(o.strip() for o in field_.options):
+				columns.append((index, field_))
+	return columns
+
+
+def count_values(rows: Iterable[Row], indexes: Sequence[int]) -> dict[int, tuple[Counter, dict[str, str]]]:
+	"""Per column index: how many rows hold each value (by value key), and the value as first written."""
+	counts: dict[int, tuple[Counter, dict[str, str]]] = {i: (Counter(), {}) for i in indexes}
+	columns = [(i, *counts[i]) for i in indexes]
+	for row in rows:
+		values = row.values
+		for index, counter, shown in columns:
+			raw = values[index] if index < len(values) else None
+			if raw is None or raw == "":
+				continue
+			key = value_key(raw)
+			if not key:
+				continue
+			if key not in shown:
+				if len(shown) >= MAX_DISTINCT:
+					counter[None] += 1
+					continue
+				shown[key] = " ".join(cell_text(raw).split())
+			counter[key] += 1
+	return counts
+
+
+def review_values(
+	rows: Iterable[Row],
+	schema: Schema,
+	fields: Sequence[str | None],
+	headers: Sequence[str],
+	targets_for: Callable[[str], LinkTargets | None] = lambda doctype: None,
+	*,
+	choices: Mapping[str, Mapping[str, ValueChoice]] | None = None,
+) -> ValueReview:
+	"""Read every row once and judge each distinct value of each choice column.
+
+	`choices` are choices already made (from a template): they replace the suggestion for their value.
+	"""
+	columns = choice_columns(schema, fields)
+	review = ValueReview()
+	counted = count_values(_counting(rows, review), [i for i, _ in columns])
+	made = {f: {value_key(v): c for v, c in by_value.items()} for f, by_value in (choices or {}).items()}
+	for index, field_ in columns:
+		counter, shown = counted[index]
+		targets = targets_for(field_.link_doctype) if field_.fieldtype == "Link" else None
+		check = ValueCheck.for_field(field_, targets)
+		values = [
+			_judge(shown[key], count, check, made.get(field_.fieldname, {}).get(key))
+			for key, count in counter.most_common()
+			if key is not None
+		]
+		values.sort(key=lambda v: v.valid)
+		rows_with_value = sum(counter.values())
+		review.columns.append(
+			ColumnValues(index, str(headers[index] or ""), field_, rows_with_value, values, None in counter)
+		)
+	return review
+
+
+def _judge(value: str, count: int, check: ValueCheck, made: ValueChoice | None) -> ValueCount:
+	if check.is_valid(value):
+		return ValueCount(value, count, True)
+	return ValueCount(value, count, False, made or check.suggest(value))
+
+
+def _counting(rows: Iterable[Row], review: ValueReview) -> Iterable[Row]:
+	for row in rows:
+		review.rows += 1
+		yield row
+
+
+def choices_from_value_maps(
+	value_maps: Mapping[str, Mapping[str, str]] | None, new_links: Mapping[str, Iterable[str]] | None
+) -> dict[str, dict[str, ValueChoice]]:
+	"""Saved value maps and records to create, read back as choices (the inverse of as_value_maps)."""
+	created = {f: {value_key(n) for n in names} for f, names in (new_links or {}).items()}
+	choices: dict[str, dict[str, ValueChoice]] = {}
+	for fieldname, pairs in (value_maps or {}).items():
+		for value, target in pairs.items():
+			if not target:
+				action = EMPTY
+			elif value_key(target) in created.get(fieldname, ()):
+				action = CREATE
+			else:
+				action = MATCH
+			choices.setdefault(fieldname, {})[value] = ValueChoice(action, target, "Saved choice.")
+	return choices
