@@ -296,6 +296,11 @@ def _build_index(schema: Schema) -> _SchemaIndex:
 	for fieldname, texts in aliases.items():
 		for text in texts:
 			alias.setdefault(normalize_header(text), fieldname)
+	for key, fieldname in alias.items():
+		# ERPNext's Lead links "company" to the user's own Company: an export's "Company" column is
+		# the lead's organisation, so what exports mean beats a Link field that happens to share the name.
+		if key in exact and exact[key] != fieldname and schema[exact[key]].fieldtype == "Link":
+			del exact[key]
 	names = {
 		df.fieldname: tuple(
 			{

@@ -613,3 +613,18 @@ def test_no_alias_points_at_two_fields():
 			owners.setdefault(normalize_header(alias), set()).add(fieldname)
 
 	assert {alias: names for alias, names in owners.items() if len(names) > 1} == {}
+
+
+def test_erpnext_links_named_like_an_export_column_do_not_take_it():
+	erpnext = DEFAULT_LEAD_SCHEMA.with_fields(
+		[
+			Field("company", "Company", "Link", link_doctype="Company"),
+			Field("territory", "Territory", "Link", link_doctype="Territory"),
+			Field("campaign_name", "Campaign Name", "Link", link_doctype="Campaign"),
+		]
+	)
+	for header in ("Company", "Account", "Account Name", "Organization"):
+		(column,) = suggest_mapping([header], erpnext).columns
+		assert (column.fieldname, column.method) == ("company_name", "alias"), header
+	columns = suggest_mapping(["Territory", "Campaign"], erpnext).columns
+	assert [c.fieldname for c in columns] == ["territory", "campaign_name"]
