@@ -40,13 +40,27 @@ def validate_mapping(file_url: str, mapping: str | list | dict, sheet: str | Non
 
 
 @frappe.whitelist(methods=["POST"])
+def review_values(
+	file_url: str, mapping: str | list | dict, sheet: str | None = None, template: str | None = None
+) -> dict:
+	"""Every Select, Link and Check value in the whole file, valid or with a suggested choice."""
+	check_can_import()
+	_check_file_access(file_url)
+	return imports.review_upload(file_url, mapping, sheet, template).to_dict()
+
+
+@frappe.whitelist(methods=["POST"])
 def check_file(
-	file_url: str, mapping: str | list | dict, value_maps: str | dict | None = None, sheet: str | None = None
+	file_url: str,
+	mapping: str | list | dict,
+	value_maps: str | dict | None = None,
+	sheet: str | None = None,
+	new_links: str | dict | None = None,
 ) -> dict:
 	"""A whole-file dry run: projected counts and the first errors, nothing written."""
 	check_can_import()
 	_check_file_access(file_url)
-	return imports.dry_run(file_url, mapping, value_maps, sheet)
+	return imports.dry_run(file_url, mapping, value_maps, sheet, new_links)
 
 
 @frappe.whitelist(methods=["POST"])
@@ -56,10 +70,13 @@ def start_import(
 	template: str | None = None,
 	value_maps: str | dict | None = None,
 	sheet: str | None = None,
+	new_links: str | dict | None = None,
 ) -> dict:
 	check_can_import()
 	_check_file_access(file_url)
-	job = imports.start_import(file_url, mapping, template=template, value_maps=value_maps, sheet=sheet)
+	job = imports.start_import(
+		file_url, mapping, template=template, value_maps=value_maps, sheet=sheet, new_links=new_links
+	)
 	return {"job": job.name, "status": job.status}
 
 
@@ -71,7 +88,11 @@ def job_status(job: str) -> dict:
 
 @frappe.whitelist(methods=["POST"])
 def save_template(
-	template_name: str, headers: str | list, mapping: str | list, value_maps: str | dict | None = None
+	template_name: str,
+	headers: str | list,
+	mapping: str | list,
+	value_maps: str | dict | None = None,
+	new_links: str | dict | None = None,
 ) -> dict:
 	check_can_import()
 	frappe.has_permission(templates.TEMPLATE_DOCTYPE, "create", throw=True)
@@ -80,6 +101,7 @@ def save_template(
 		json_argument(headers),
 		json_argument(mapping),
 		json_argument(value_maps) if value_maps else None,
+		json_argument(new_links) if new_links else None,
 	)
 	return {"name": doc.name, "fingerprint": doc.header_fingerprint}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import click
@@ -11,13 +12,21 @@ from frappe.commands import get_site, pass_context
 
 @click.command("import-leads")
 @click.argument("file_path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--template", help="Apply this saved import template")
+@click.option(
+	"--template",
+	help="A saved import template's name, or a template JSON file (columns, value_maps, new_links)",
+)
+@click.option(
+	"--accept-suggestions",
+	is_flag=True,
+	help="Match every Select, Link and Check value that needs it as the wizard suggests",
+)
 @click.option("--sheet", help="Sheet to read (default: the first)")
 @click.option("--dry-run", is_flag=True, help="Check the whole file without writing anything")
 @click.option("--user", default="Administrator", help="Run the import as this user")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the job and its counts")
 @pass_context
-def import_leads(context, file_path, template, sheet, dry_run, user, as_json):
+def import_leads(context, file_path, template, sheet, dry_run, user, as_json, accept_suggestions):
 	import frappe
 
 	from intellicon_leads.lead_import import files, imports
@@ -27,10 +36,18 @@ def import_leads(context, file_path, template, sheet, dry_run, user, as_json):
 	frappe.connect()
 	try:
 		frappe.set_user(user)
+		saved = template_file(template)
+		name = None if saved else template
 		file = files.save_local_file(file_path)
-		preview = imports.preview_upload(file.file_url, sheet, template)
+		preview = imports.preview_upload(file.file_url, sheet, name, template_doc=saved)
 		mapping = [c["fieldname"] for c in preview["mapping"]["columns"]]
-		job = imports.create_job(file.file_url, mapping, template, None, sheet, dry_run)
+		value_maps, new_links = None, None
+		if accept_suggestions:
+			review = imports.review_upload(file.file_url, mapping, sheet, name, template_doc=saved)
+			value_maps, new_links = review.suggested_value_maps()
+		job = imports.create_job(
+			file.file_url, mapping, name, value_maps, sheet, dry_run, new_links, template_doc=saved
+		)
 		frappe.db.commit()
 		JobRunner(job.name, on_progress=None if as_json else _print_progress).run()
 		status = imports.job_status(job.name)
@@ -41,6 +58,20 @@ def import_leads(context, file_path, template, sheet, dry_run, user, as_json):
 		frappe.destroy()
 	_report(status, as_json)
 	sys.exit(1 if status["status"] == "Failed" else 0)
+
+
+def template_file(template: str | None):
+	"""A template given as a JSON file in the engine's format; None for a saved template's name."""
+	if not template or not template.lower().endswith(".json") or not os.path.isfile(template):
+		return None
+	from intellicon_leads.importer.mapping import Template
+
+	try:
+		with open(template, encoding="utf-8") as f:
+			data = json.load(f)
+	except (OSError, ValueError) as exc:
+		raise click.UsageError(f"--template {template} is not a readable template JSON file: {exc}")
+	return Template.from_dict({"name": os.path.basename(template), **data})
 
 
 def _print_progress(progress) -> None:
@@ -56,7 +87,13 @@ def _report(status: dict, as_json: bool) -> None:
 	counts = {k: status.get(k) or 0 for k in ("total_rows", "imported", "updated", "skipped", "failed")}
 	if as_json:
 		total = counts.pop("total_rows")
-		payload = {"job": status["name"], "status": status["status"], "total": total, **counts}
+		payload = {
+			"job": status["name"],
+			"status": status["status"],
+			"total": total,
+			**counts,
+			"created": status.get("created_links") or {},
+		}
 		click.echo(json.dumps(payload))
 		return
 	click.echo("")
@@ -72,6 +109,8 @@ def _report(status: dict, as_json: bool) -> None:
 		click.echo(f"  {status['error_message']}")
 	if status.get("failed_file"):
 		click.echo(f"  failed records: {status['failed_file']}")
+	for doctype, names in (status.get("created_links") or {}).items():
+		click.echo(f"  created {doctype}: {', '.join(names)}")
 
 
 commands = [import_leads]

@@ -15,6 +15,7 @@ from intellicon_leads.importer.choices import (
 	CREATE,
 	EMPTY,
 	MATCH,
+	NEVER_CREATED,
 	LinkTargets,
 	ValueCheck,
 	ValueChoice,
@@ -24,6 +25,7 @@ from intellicon_leads.importer.fields import Field, Schema
 from intellicon_leads.importer.reading import Row
 from intellicon_leads.importer.values import cell_text, value_key
 
+SAVED = "Saved choice."
 # A column with more distinct values than this holds free text, not a list of choices.
 MAX_DISTINCT = 5000
 
@@ -54,6 +56,7 @@ class ColumnValues:
 	rows: int
 	values: list[ValueCount]
 	too_many: bool = False
+	can_create: bool = False
 
 	@property
 	def needs_match(self) -> list[ValueCount]:
@@ -74,6 +77,7 @@ class ColumnValues:
 			"needs_match": len(self.needs_match),
 			"rows_needing_match": sum(v.count for v in self.needs_match),
 			"too_many": self.too_many,
+			"can_create": self.can_create,
 			"values": [v.to_dict() for v in self.values],
 		}
 
@@ -167,8 +171,11 @@ def review_values(
 		]
 		values.sort(key=lambda v: v.valid)
 		rows_with_value = sum(counter.values())
+		can_create = bool(targets and targets.can_create and field_.link_doctype not in NEVER_CREATED)
 		review.columns.append(
-			ColumnValues(index, str(headers[index] or ""), field_, rows_with_value, values, None in counter)
+			ColumnValues(
+				index, str(headers[index] or ""), field_, rows_with_value, values, None in counter, can_create
+			)
 		)
 	return review
 
@@ -199,5 +206,5 @@ def choices_from_value_maps(
 				action = CREATE
 			else:
 				action = MATCH
-			choices.setdefault(fieldname, {})[value] = ValueChoice(action, target, "Saved choice.")
+			choices.setdefault(fieldname, {})[value] = ValueChoice(action, target, SAVED)
 	return choices

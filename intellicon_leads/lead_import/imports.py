@@ -11,9 +11,11 @@ from frappe import _
 from intellicon_leads.importer.mapping import MappingError, normalize_header, resolve_mapping
 from intellicon_leads.importer.pipeline import ImportPipeline
 from intellicon_leads.importer.preview import preview_file
-from intellicon_leads.importer.reading import FileRejected, open_table
+from intellicon_leads.importer.reading import FileRejected, Row, open_table
+from intellicon_leads.importer.value_scan import SAVED, ValueReview, choices_from_value_maps, review_values
 from intellicon_leads.lead_import import JOB_DOCTYPE, files, json_argument, templates
 from intellicon_leads.lead_import.jobs import enqueue, job_id
+from intellicon_leads.lead_import.links import link_targets
 from intellicon_leads.lead_import.schema import lead_schema
 from intellicon_leads.lead_import.store import FrappeStore
 
@@ -26,10 +28,12 @@ def settings():
 	return frappe.get_cached_doc("Lead Import Settings")
 
 
-def preview_upload(file_url: str, sheet: str | None = None, template: str | None = None) -> dict:
+def preview_upload(
+	file_url: str, sheet: str | None = None, template: str | None = None, template_doc=None
+) -> dict:
 	"""First rows, suggested mapping, Lead fields, matching templates and the rules in force."""
 	schema = lead_schema()
-	chosen = templates.load(template) if template else None
+	chosen = template_doc or (templates.load(template) if template else None)
 	try:
 		preview = preview_file(
 			files.local_path(file_url),
@@ -43,12 +47,58 @@ def preview_upload(file_url: str, sheet: str | None = None, template: str | None
 		)
 	except FileRejected as exc:
 		frappe.throw(str(exc), title=_("File cannot be imported"))
+	data = preview.to_dict()
+	data["warnings"] += value_warnings(preview, schema, chosen)
 	return {
-		**preview.to_dict(),
+		**data,
 		"file_url": file_url,
 		"fields": [f.to_dict() for f in schema.fields],
 		"rules": rules_in_force(),
 	}
+
+
+def value_warnings(preview, schema, template=None) -> list[str]:
+	"""Values in the first rows that a field cannot take as they are: matched in the next steps."""
+	made = choices_from_value_maps(template.value_maps, template.new_links) if template else None
+	rows = [Row(number, values, []) for number, values in preview.rows]
+	review = review_values(
+		rows, schema, preview.suggestion.fields(), preview.header, _targets(schema), choices=made
+	)
+	warnings = []
+	for column in review.columns:
+		needing = [v.value for v in column.needs_match if not v.choice or v.choice.reason != SAVED]
+		if needing:
+			shown = ", ".join(f"'{v}'" for v in needing[:5]) + (", …" if len(needing) > 5 else "")
+			warnings.append(
+				_(
+					"Column '{0}' holds values that are not a valid {1} ({2}); you will match them after Map Fields."
+				).format(column.header, _(column.field.label), shown)
+			)
+	return warnings
+
+
+def review_upload(
+	file_url: str, mapping: Any, sheet: str | None = None, template: str | None = None, template_doc=None
+) -> ValueReview:
+	"""The whole file's Select, Link and Check values, each valid or with a choice (saved or suggested)."""
+	schema = lead_schema()
+	chosen = template_doc or (templates.load(template) if template else None)
+	made = choices_from_value_maps(chosen.value_maps, chosen.new_links) if chosen else None
+	with _open(file_url, sheet) as table:
+		fields = _resolved(table.header, mapping)
+		return review_values(table.rows(), schema, fields, table.header, _targets(schema), choices=made)
+
+
+def _targets(schema):
+	"""Link targets per DocType, each read once per request."""
+	cache: dict[str, Any] = {}
+
+	def targets_for(doctype: str):
+		if doctype not in cache:
+			cache[doctype] = link_targets(doctype)
+		return cache[doctype]
+
+	return targets_for
 
 
 def rules_in_force() -> dict:
@@ -76,7 +126,9 @@ def _resolved(header: list[str], mapping: Any) -> list[str | None]:
 		)
 
 
-def dry_run(file_url: str, mapping: Any, value_maps: Any = None, sheet: str | None = None) -> dict:
+def dry_run(
+	file_url: str, mapping: Any, value_maps: Any = None, sheet: str | None = None, new_links: Any = None
+) -> dict:
 	"""The whole file through validation and duplicate checks, nothing written."""
 	schema = lead_schema()
 	doc = settings()
@@ -89,6 +141,7 @@ def dry_run(file_url: str, mapping: Any, value_maps: Any = None, sheet: str | No
 			headers=table.header,
 			rule=doc.duplicate_rule(),
 			value_maps=json_argument(value_maps) or None,
+			new_links=json_argument(new_links) or None,
 			batch_size=doc.batch_size or 500,
 			dry_run=True,
 		)
@@ -102,7 +155,7 @@ def dry_run(file_url: str, mapping: Any, value_maps: Any = None, sheet: str | No
 def start_import(file_url: str, mapping: Any, **options: Any):
 	"""A Lead Import Job, queued; the same file already importing gives back that job instead.
 
-	`options` are those of create_job: template, value_maps, sheet, dry_run.
+	`options` are those of create_job: template, value_maps, sheet, dry_run, new_links.
 	"""
 	job = create_job(file_url, mapping, **options)
 	if job.status == "Queued" and not job.rq_job_id:
@@ -118,7 +171,10 @@ def create_job(
 	value_maps: Any = None,
 	sheet: str | None = None,
 	dry_run: bool = False,
+	new_links: Any = None,
+	template_doc=None,
 ):
+	"""A Lead Import Job for the file; `template_doc` is an engine Template not saved on the site."""
 	active = frappe.db.get_value(
 		JOB_DOCTYPE,
 		{"import_file": file_url, "status": ("in", ACTIVE_STATUSES), "dry_run": int(bool(dry_run))},
@@ -127,8 +183,13 @@ def create_job(
 		return frappe.get_doc(JOB_DOCTYPE, active)
 	header, file_format, sheet_name = file_header(file_url, sheet)
 	fields = _resolved(header, mapping)
-	maps = dict(templates.load(template).value_maps) if template else {}
-	maps.update(json_argument(value_maps) or {})
+	saved = template_doc or (templates.load(template) if template else None)
+	maps = {f: dict(m) for f, m in (saved.value_maps if saved else {}).items()}
+	for fieldname, pairs in (json_argument(value_maps) or {}).items():
+		maps[fieldname] = {**maps.get(fieldname, {}), **pairs}
+	links = {f: list(n) for f, n in (saved.new_links if saved else {}).items()}
+	for fieldname, names in (json_argument(new_links) or {}).items():
+		links[fieldname] = list(dict.fromkeys([*links.get(fieldname, []), *names]))
 	doc = settings()
 	job = frappe.get_doc(
 		{
@@ -141,6 +202,7 @@ def create_job(
 			"template": template,
 			"mapping": json.dumps(fields),
 			"value_maps": json.dumps(maps),
+			"new_links": json.dumps(links),
 			"duplicate_rules": json.dumps(doc.duplicate_rule().to_dict()),
 			"write_mode": doc.write_mode or "Documents",
 			"batch_size": doc.batch_size or 500,
@@ -172,9 +234,11 @@ def job_status(job_name: str) -> dict:
 		"error_summary",
 		"failed_file",
 		"dry_run",
+		"created_links",
 	]
 	data = frappe.db.get_value(JOB_DOCTYPE, job_name, fields, as_dict=True)
 	data["error_summary"] = json.loads(data.error_summary or "{}").get("labels", {})
+	data["created_links"] = json.loads(data.created_links or "{}")
 	return data
 
 

@@ -115,6 +115,7 @@ class JobRunner:
 				headers=table.header,
 				rule=DuplicateRule.from_dict(json.loads(job.duplicate_rules or "{}")),
 				value_maps=json.loads(job.value_maps or "{}"),
+				new_links=json.loads(job.new_links or "{}"),
 				batch_size=job.batch_size or 500,
 				dry_run=bool(job.dry_run),
 				failed_sink=self.spool,
@@ -223,6 +224,7 @@ class JobRunner:
 			"rows_per_second": result.total / duration if duration else 0,
 			"error_summary": _summary_json(result),
 			"error_message": reason,
+			"created_links": json.dumps(result.created_links) if result.created_links else None,
 		}
 		values["failed_file"] = self._store_failed_file()
 		values["changes_file"] = self.changes.store(job)

@@ -11,9 +11,11 @@ import frappe
 from frappe.model.naming import make_autoname, parse_naming_series
 from frappe.utils import now_datetime, strip_html
 
+from intellicon_leads.importer.choices import LinkTargets
 from intellicon_leads.importer.dedup import NORMALIZERS, normalize_text
 from intellicon_leads.importer.fields import Schema
 from intellicon_leads.importer.store import ExistingRecord, WriteResult
+from intellicon_leads.lead_import import links
 
 DOCUMENTS = "Documents"
 FAST = "Fast"
@@ -84,6 +86,14 @@ class FrappeStore:
 			for value in unknown:
 				cache.setdefault(value.casefold(), None)
 		return {v: cache[v.casefold()] for v in values if cache.get(v.casefold())}
+
+	def link_targets(self, doctype: str) -> LinkTargets | None:
+		return links.link_targets(doctype)
+
+	def create_link(self, doctype: str, name: str) -> str:
+		created = links.create_link(doctype, name)
+		self._links.setdefault(doctype, {})[name.casefold()] = created
+		return created
 
 	# -- writes ----------------------------------------------------------------------------------
 

@@ -12,7 +12,13 @@ from intellicon_leads.importer.mapping import Template, make_template, rank_temp
 TEMPLATE_DOCTYPE = "Lead Import Template"
 
 
-def save(name: str, headers: list[str], fields: list[str | None], value_maps: dict | None = None):
+def save(
+	name: str,
+	headers: list[str],
+	fields: list[str | None],
+	value_maps: dict | None = None,
+	new_links: dict | None = None,
+):
 	"""Create the template, or replace the mapping of the one with this name."""
 	name = (name or "").strip()
 	if not name:
@@ -23,7 +29,8 @@ def save(name: str, headers: list[str], fields: list[str | None], value_maps: di
 				len(fields), len(headers)
 			)
 		)
-	template = make_template(name, headers, fields, value_maps or {})
+	template = make_template(name, headers, fields, value_maps or {}, new_links or {})
+	created = {f: set(names) for f, names in template.new_links.items()}
 	doc = (
 		frappe.get_doc(TEMPLATE_DOCTYPE, name)
 		if frappe.db.exists(TEMPLATE_DOCTYPE, name)
@@ -35,7 +42,7 @@ def save(name: str, headers: list[str], fields: list[str | None], value_maps: di
 	doc.set(
 		"value_maps",
 		[
-			{"fieldname": f, "file_value": k, "value": v}
+			{"fieldname": f, "file_value": k, "value": v, "create_record": int(v in created.get(f, ()))}
 			for f, pairs in template.value_maps.items()
 			for k, v in pairs.items()
 		],
@@ -54,13 +61,17 @@ def load(name: str) -> Template:
 
 def to_template(doc) -> Template:
 	value_maps: dict[str, dict[str, str]] = {}
+	new_links: dict[str, list[str]] = {}
 	for row in doc.value_maps:
-		value_maps.setdefault(row.fieldname, {})[row.file_value] = row.value
+		value_maps.setdefault(row.fieldname, {})[row.file_value] = row.value or ""
+		if row.create_record and row.value and row.value not in new_links.get(row.fieldname, ()):
+			new_links.setdefault(row.fieldname, []).append(row.value)
 	return Template(
 		name=doc.name,
 		columns={row.header: row.fieldname or None for row in doc.columns},
 		value_maps=value_maps,
 		fingerprint=doc.header_fingerprint or "",
+		new_links=new_links,
 	)
 
 

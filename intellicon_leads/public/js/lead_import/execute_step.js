@@ -2,6 +2,7 @@
 import { call, download_url } from "./api";
 import { append, clear, download, format_count, h } from "./dom";
 import { FINAL_STATUSES, ImportProgress, JobWatcher } from "./progress";
+import { choices_payload } from "./values_step";
 
 const FIRST_ERRORS = 10;
 
@@ -180,14 +181,11 @@ export class ExecuteStep {
 			h("p", { class: "text-muted", role: "status" }, __("Checking the whole file…"))
 		);
 		try {
-			const template = state.template
-				? await call("get_template", { name: state.template })
-				: null;
 			const result = await call("check_file", {
 				file_url: state.file.url,
 				mapping: state.mapping,
 				sheet: state.sheet,
-				value_maps: template ? template.value_maps : null,
+				...choices_payload(state.choices),
 			});
 			this.render_dry_run(result);
 		} catch (error) {
@@ -247,6 +245,7 @@ export class ExecuteStep {
 				mapping: state.mapping,
 				template: state.template,
 				sheet: state.sheet,
+				...choices_payload(state.choices),
 			});
 			state.job = answer.job;
 			state.save();

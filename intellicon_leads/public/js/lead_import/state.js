@@ -2,7 +2,9 @@
 
 const VERSION = 1;
 
-export const STEPS = ["upload", "preview", "map", "execute"];
+export const STEPS = ["upload", "preview", "map", "values", "execute"];
+// Matching values is the second part of Map Fields: the stepper shows the spec's four steps.
+export const SUB_STEPS = { values: "map" };
 
 export class WizardState {
 	constructor(values = {}) {
@@ -13,6 +15,7 @@ export class WizardState {
 		this.mapping = Array.isArray(values.mapping) ? values.mapping : null; // fieldname|null per column
 		this.manual = Array.isArray(values.manual) ? values.manual : []; // true where the user picked
 		this.job = values.job || null;
+		this.choices = values.choices || {}; // fieldname -> file value -> {action, value, reason}
 	}
 
 	static key() {
@@ -30,7 +33,7 @@ export class WizardState {
 	}
 
 	save() {
-		const { step, file, sheet, template, mapping, manual, job } = this;
+		const { step, file, sheet, template, mapping, manual, job, choices } = this;
 		const values = {
 			version: VERSION,
 			step,
@@ -40,6 +43,7 @@ export class WizardState {
 			mapping,
 			manual,
 			job,
+			choices,
 		};
 		try {
 			localStorage.setItem(WizardState.key(), JSON.stringify(values));
@@ -55,6 +59,11 @@ export class WizardState {
 
 	set_file(file) {
 		Object.assign(this, new WizardState({ file }));
+		this.save();
+	}
+
+	set_choices(choices) {
+		this.choices = choices;
 		this.save();
 	}
 

@@ -4,8 +4,9 @@ import { clear, h, uid } from "./dom";
 import { ExecuteStep } from "./execute_step";
 import { MapStep } from "./map_step";
 import { PreviewStep } from "./preview_step";
-import { STEPS, WizardState } from "./state";
+import { STEPS, SUB_STEPS, WizardState } from "./state";
 import { UploadStep } from "./upload_step";
+import { ValuesStep } from "./values_step";
 
 export class LeadImportWizard {
 	constructor(page) {
@@ -57,6 +58,7 @@ export class LeadImportWizard {
 			upload: new UploadStep(this),
 			preview: new PreviewStep(this),
 			map: new MapStep(this),
+			values: new ValuesStep(this),
 			execute: new ExecuteStep(this),
 		};
 		this.stepper = h("ol", { class: "lil-stepper" });
@@ -164,8 +166,9 @@ export class LeadImportWizard {
 
 	render_stepper() {
 		clear(this.stepper);
-		const current = STEPS.indexOf(this.current);
-		STEPS.forEach((name, index) => {
+		const shown = STEPS.filter((name) => !SUB_STEPS[name]);
+		const current = shown.indexOf(SUB_STEPS[this.current] || this.current);
+		shown.forEach((name, index) => {
 			const reachable = this.can_reach(name);
 			const button = h(
 				"button",
@@ -200,7 +203,9 @@ export class LeadImportWizard {
 			upload: true,
 			preview: Boolean(this.state.file && this.preview),
 			map: Boolean(this.state.file && this.preview),
-			execute: Boolean(this.preview) && this.steps.map.check().ok,
+			values: Boolean(this.preview) && this.steps.map.check().ok,
+			execute:
+				Boolean(this.preview) && this.steps.map.check().ok && this.steps.values.check().ok,
 		};
 		return needs[step];
 	}
