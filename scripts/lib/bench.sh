@@ -45,17 +45,28 @@ sync_app() { # this checkout becomes apps/intellicon_leads of the bench
 		--exclude .pytest_cache --exclude .ruff_cache --exclude benchmarks/data --exclude artifacts \
 		--exclude /intellicon_leads/public/dist "$repo/" "$target/"
 	chown -R "$owner:" "$target"
-	if ! as_owner "env/bin/python -c 'import intellicon_leads' 2>/dev/null"; then
-		as_owner "env/bin/pip install -q -e apps/intellicon_leads"
+	# The bench must import the synced copy, not an editable install of another folder.
+	if [ "$(imported_app_path)" != "$target/intellicon_leads" ]; then
+		as_owner "env/bin/python -m pip install -q -e apps/intellicon_leads"
+	fi
+	if [ "$(imported_app_path)" != "$target/intellicon_leads" ]; then
+		echo "The bench imports intellicon_leads from '$(imported_app_path)', not from $target: fix its env (pip uninstall intellicon_leads) and run again." >&2
+		exit 1
 	fi
 	grep -qx intellicon_leads "$bench_dir/sites/apps.txt" || as_owner "printf '\nintellicon_leads' >> sites/apps.txt"
 }
 
+imported_app_path() { # where the bench's Python finds the app (empty if nowhere)
+	as_owner "env/bin/python -c 'import os, intellicon_leads; print(os.path.realpath(os.path.dirname(intellicon_leads.__file__)))' 2>/dev/null" || true
+}
+
 prepare_site() { # SITE [dotted function to run on the site before the app is installed]
-	local site=$1 before_install=${2:-}
+	local site=$1 before_install=${2:-} with_apps=${3:-}
 	if [ ! -d "$bench_dir/sites/$site" ]; then
-		echo "Creating site $site ..."
-		as_owner "bench new-site '$site' --db-root-password '$db_root_password' --admin-password admin >/dev/null"
+		echo "Creating site $site ${with_apps:+with $with_apps }..."
+		local install=""
+		[ -z "$with_apps" ] || install="--install-app $with_apps"
+		as_owner "bench new-site '$site' --db-root-password '$db_root_password' --admin-password admin $install >/dev/null"
 	fi
 	as_owner "bench --site '$site' set-config allow_tests true >/dev/null"
 	[ -z "$before_install" ] || as_owner "cd sites && ../env/bin/python -c \"import frappe; frappe.init(site='$site', sites_path='.'); frappe.connect(); import importlib; module, _, name = '$before_install'.rpartition('.'); getattr(importlib.import_module(module), name)(); frappe.destroy()\""

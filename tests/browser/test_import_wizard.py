@@ -92,14 +92,20 @@ def test_import_with_failed_rows_then_fixed_and_reimported_with_the_template(
 	assert {c["header"]: c["fieldname"] for c in saved["columns"]}["Town"] == "state"
 	screenshots.take(page, "template-saved")
 
+	# Map Fields, second part: every value of this file is valid, so there is nothing to match.
+	wizard.next("values")
+	expect(page.locator(".lil-values-summary")).to_contain_text("Every value in these columns is valid")
+
 	# Step 4: Execute: the review; Back keeps what was done.
 	wizard.next("execute")
 	review = page.locator("table.lil-review-table")
 	expect(review.locator("tr").filter(has_text="Town")).to_contain_text("State")
 	expect(page.locator(".lil-duplicates")).to_contain_text("A duplicate is a lead with the same Email")
 	expect(page.locator(".lil-duplicates")).to_contain_text("the row is skipped")
+	wizard.back("values")
 	wizard.back("map")
 	expect(wizard.field_select("Town")).to_have_value("state")
+	wizard.next("values")
 	wizard.next("execute")
 
 	# Check File: a dry run with projected counts and the first errors.
@@ -175,6 +181,7 @@ def test_import_with_failed_rows_then_fixed_and_reimported_with_the_template(
 	expect(wizard.mapping_kind("Town")).to_have_text("Auto-mapped (verify)")
 	expect(page.locator("table.lil-mapping")).to_contain_text(f"From template {TEMPLATE}")
 	screenshots.at_both_widths(page, "template-applied")
+	wizard.next("values")
 	wizard.next("execute")
 	expect(page.locator(".lil-review")).to_contain_text(f"Template: {TEMPLATE}")
 	page.get_by_role("button", name="Start Import").click()
