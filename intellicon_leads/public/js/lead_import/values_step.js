@@ -117,7 +117,7 @@ export class ValuesStep {
 					? __("Every value in these columns is valid: nothing to match. Click Next.")
 					: __("No mapped column is a dropdown, link or yes/no field: nothing to match. Click Next.")
 			),
-			columns.map((column) => this.column_panel(column))
+			...columns.map((column) => this.column_panel(column))
 		);
 	}
 
