@@ -17,7 +17,7 @@ from intellicon_leads.lead_import import JOB_DOCTYPE, files, json_argument, temp
 from intellicon_leads.lead_import.jobs import enqueue, job_id
 from intellicon_leads.lead_import.links import link_targets
 from intellicon_leads.lead_import.schema import lead_schema
-from intellicon_leads.lead_import.store import FrappeStore
+from intellicon_leads.lead_import.store import DOCUMENTS, FrappeStore, write_mode_for
 
 ACTIVE_STATUSES = ("Queued", "Processing")
 LEARNED_KEY = "intellicon_lead_import_learned_columns"
@@ -108,7 +108,7 @@ def rules_in_force() -> dict:
 	return {
 		**rule.to_dict(),
 		"match_labels": [schema[f].label for f in rule.match_fields if f in schema],
-		"write_mode": doc.write_mode or "Documents",
+		"write_mode": write_mode_for(schema.doctype, doc.write_mode or DOCUMENTS)[0],
 	}
 
 
@@ -191,6 +191,7 @@ def create_job(
 	for fieldname, names in (json_argument(new_links) or {}).items():
 		links[fieldname] = list(dict.fromkeys([*links.get(fieldname, []), *names]))
 	doc = settings()
+	write_mode, write_mode_note = write_mode_for(lead_schema().doctype, doc.write_mode or DOCUMENTS)
 	job = frappe.get_doc(
 		{
 			"doctype": JOB_DOCTYPE,
@@ -204,7 +205,8 @@ def create_job(
 			"value_maps": json.dumps(maps),
 			"new_links": json.dumps(links),
 			"duplicate_rules": json.dumps(doc.duplicate_rule().to_dict()),
-			"write_mode": doc.write_mode or "Documents",
+			"write_mode": write_mode,
+			"write_mode_note": write_mode_note,
 			"batch_size": doc.batch_size or 500,
 			"dry_run": int(bool(dry_run)),
 			"imported_by": frappe.session.user,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from intellicon_leads.lead_import.store import OWN_LEAD_MODULE as APP_MODULE
 from intellicon_leads.lead_import.store import lead_name_of
-
-APP_MODULE = "Intellicon Leads"
 
 
 def set_lead_name(doc, method: str | None = None) -> None:

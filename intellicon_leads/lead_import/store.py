@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from contextlib import contextmanager
 from typing import Any
 
 import frappe
+from frappe import _
 from frappe.model.naming import make_autoname, parse_naming_series
 from frappe.utils import now_datetime, strip_html
 
@@ -19,8 +21,46 @@ from intellicon_leads.lead_import import links
 
 DOCUMENTS = "Documents"
 FAST = "Fast"
+# The Lead this app provides: Fast mode writes exactly what its controller would.
+OWN_LEAD_MODULE = "Intellicon Leads"
 _SAVEPOINT = "lead_import_row"
 _BATCH_SAVEPOINT = "lead_import_batch"
+
+
+@contextmanager
+def commits_held():
+	"""Hooks of other apps must not commit in the middle of a batch.
+
+	ERPNext's Lead creates a Contact whose after_insert hook (call_log.link_existing_conversations)
+	calls frappe.db.commit(): that would end the savepoints that roll a refused row back alone, and
+	commit half a batch. The job commits at the end of each batch instead.
+	"""
+	db = frappe.db
+	already_held = "commit" in vars(db)
+	db.commit = _commit_later
+	try:
+		yield
+	finally:
+		if not already_held:
+			del db.commit
+
+
+def _commit_later(*args, **kwargs) -> None:
+	return None
+
+
+def write_mode_for(doctype: str, wanted: str) -> tuple[str, str]:
+	"""The write mode an import of `doctype` runs in, and why it differs from the one wanted."""
+	if wanted != FAST:
+		return DOCUMENTS, ""
+	module = frappe.get_meta(doctype).module
+	if module == OWN_LEAD_MODULE:
+		return FAST, ""
+	return DOCUMENTS, _(
+		"Fast mode writes only the Lead this app provides. This site's Lead belongs to {0} and its "
+		"controller does more on every insert (ERPNext's creates a Contact for each lead), so the "
+		"import runs in Documents mode."
+	).format(module)
 
 
 class FrappeStore:
@@ -98,18 +138,20 @@ class FrappeStore:
 	# -- writes ----------------------------------------------------------------------------------
 
 	def insert_many(self, records: list[dict[str, Any]]) -> list[WriteResult]:
-		if self.mode == FAST:
-			return self._bulk_insert(records)
-		if self._documents is None:
-			self._documents = DocumentShortcuts(self.doctype)
-		# Names are reserved before any savepoint: a rollback must not hand the same numbers out twice.
-		named = [(record, self._documents.name_for(record)) for record in records]
-		return self._all_or_one_by_one([lambda r=r, n=n: self._insert_document(r, n) for r, n in named])
+		with commits_held():
+			if self.mode == FAST:
+				return self._bulk_insert(records)
+			if self._documents is None:
+				self._documents = DocumentShortcuts(self.doctype)
+			# Names are reserved before any savepoint: a rollback must not hand the same numbers out twice.
+			named = [(record, self._documents.name_for(record)) for record in records]
+			return self._all_or_one_by_one([lambda r=r, n=n: self._insert_document(r, n) for r, n in named])
 
 	def update_many(self, changes: list[tuple[str, dict[str, Any]]]) -> list[WriteResult]:
-		return self._all_or_one_by_one(
-			[lambda n=name, v=values: self._update(n, v) for name, values in changes]
-		)
+		with commits_held():
+			return self._all_or_one_by_one(
+				[lambda n=name, v=values: self._update(n, v) for name, values in changes]
+			)
 
 	def _insert_document(self, record: dict[str, Any], name: str | None) -> str:
 		doc = frappe.get_doc({"doctype": self.doctype, **record})
