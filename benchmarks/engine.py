@@ -60,6 +60,21 @@ def check(path: Path) -> int:
 	return result.total
 
 
+def scan_values(path: Path) -> int:
+	"""The Match Values step: every Select, Link and Check value of the whole file, judged once each."""
+	from intellicon_leads.importer.cli import offline_targets
+	from intellicon_leads.importer.fields import DEFAULT_LEAD_SCHEMA
+	from intellicon_leads.importer.mapping import suggest_mapping
+	from intellicon_leads.importer.reading import open_table
+	from intellicon_leads.importer.value_scan import review_values
+
+	with open_table(path) as table:
+		fields = suggest_mapping(table.header, DEFAULT_LEAD_SCHEMA).fields()
+		review = review_values(table.rows(), DEFAULT_LEAD_SCHEMA, fields, table.header, offline_targets)
+	assert review.columns, "the benchmark file maps no Select, Link or Check column"
+	return review.rows
+
+
 # name -> (file, function returning the number of rows it handled).
 MEASUREMENTS: dict[str, tuple[str, Callable[[Path], int]]] = {
 	"preview_xlsx": (XLSX, preview),
@@ -71,6 +86,9 @@ MEASUREMENTS: dict[str, tuple[str, Callable[[Path], int]]] = {
 	"check_csv": (CSV, check),
 	"check_xlsx": (XLSX, check),
 	"check_xlsx_shared_strings": (XLSX_SHARED, check),
+	"scan_values_csv": (CSV, scan_values),
+	"scan_values_xlsx": (XLSX, scan_values),
+	"scan_values_xlsx_shared_strings": (XLSX_SHARED, scan_values),
 }
 
 

@@ -234,7 +234,8 @@ class FastRows:
 	def _defaults(self) -> dict[str, Any]:
 		blank = frappe.new_doc(self.doctype).as_dict()
 		valid = {df.fieldname for df in self.meta.fields}
-		return {k: v for k, v in blank.items() if k in valid and v not in (None, "")}
+		# "" too: the document layer stores an empty Select as "", not NULL, and so must Fast mode.
+		return {k: v for k, v in blank.items() if k in valid and v is not None}
 
 	def prepare(self, record: dict[str, Any]) -> dict[str, Any]:
 		row = {**self.defaults, **record}
