@@ -114,6 +114,7 @@ class HtmlSource(StreamedFile):
 
 	format = "html"
 	sheet_names: list[str] = []
+	visible_sheets: list[str] = []
 	sheet = None
 	delimiter = None
 

@@ -8,6 +8,7 @@ from intellicon_leads.importer.reading.html import HtmlSource, html_encoding
 from intellicon_leads.importer.reading.table import (
 	MAX_FILE_SIZE,
 	FileRejected,
+	NoHeaderRow,
 	Source,
 	Table,
 	damaged_message,
@@ -15,7 +16,7 @@ from intellicon_leads.importer.reading.table import (
 	too_large_message,
 )
 from intellicon_leads.importer.reading.text import CsvSource, detect_encoding, looks_binary
-from intellicon_leads.importer.reading.xls import XlsSource
+from intellicon_leads.importer.reading.xls import xls_source
 from intellicon_leads.importer.reading.xlsx import XlsxSource
 from intellicon_leads.importer.reading.xlsx_package import XlsxPackage, encrypted_message
 
@@ -59,9 +60,37 @@ def open_table(
 	source = _source(path, name, head, size, sheet, max_size)
 	try:
 		return Table(source, size=size, name=name)
+	except NoHeaderRow:
+		if sheet is None and len(source.visible_sheets) > 1:
+			return _first_sheet_with_data(source, size, name)
+		source.close()
+		raise
 	except BaseException:
 		source.close()
 		raise
+
+
+def _first_sheet_with_data(source: Source, size: int, name: str) -> Table:
+	"""The first visible sheet that has a header row; its Table still lists every sheet."""
+	sheets = source.visible_sheets
+	try:
+		for sheet in sheets[1:]:
+			source.use_sheet(sheet)
+			try:
+				return Table(source, size=size, name=name)
+			except NoHeaderRow:
+				continue
+	except BaseException:
+		source.close()
+		raise
+	source.close()
+	names = ", ".join(f'"{sheet}"' for sheet in sheets[:5]) + (
+		f" and {len(sheets) - 5} more" if len(sheets) > 5 else ""
+	)
+	raise NoHeaderRow(
+		f"{name} has no header row: every sheet ({names}) is empty. "
+		"Put the column names in the first row of a sheet, add your leads below them and upload it again."
+	)
 
 
 def _source(
@@ -71,7 +100,7 @@ def _source(
 		return _zip_source(path, name, sheet, max_size)
 	if head.startswith(OLE_MAGIC):
 		_check_ole(path, name)
-		return XlsSource(path, name, sheet)
+		return xls_source(path, name, sheet)
 	for magic, what in OTHER_FILES:
 		if head.startswith(magic):
 			raise FileRejected(not_a_spreadsheet_message(name, what))
@@ -129,7 +158,8 @@ def _check_ole(path: str | os.PathLike, name: str) -> None:
 		raise FileRejected(not_a_spreadsheet_message(name, "a Word document"))
 	if "PowerPoint Document" in streams:
 		raise FileRejected(not_a_spreadsheet_message(name, "a PowerPoint presentation"))
-	if not streams & {"Workbook", "Book"}:
+	# Some writers name the workbook stream in upper case (WORKBOOK, BOOK); Excel and xlrd accept it.
+	if not {stream.casefold() for stream in streams} & {"workbook", "book"}:
 		raise FileRejected(not_a_spreadsheet_message(name))
 
 

@@ -143,6 +143,7 @@ class CsvSource(StreamedFile):
 
 	format = "csv"
 	sheet_names: list[str] = []
+	visible_sheets: list[str] = []
 	sheet = None
 
 	def __init__(

@@ -1,0 +1,144 @@
+"""What real spreadsheet files do that simple writers do not (issue 8), on files made here.
+
+Each test stands for a class of file found in ../shared/real-files, so the class holds on files the
+differential test (test_real_files.py) has never seen.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+import xlwt
+from openpyxl import Workbook
+
+from intellicon_leads.importer.reading import FileRejected, open_table
+from intellicon_leads.importer.reading import xls as xls_reader
+
+
+def read(path, **options):
+	with open_table(path, **options) as table:
+		return table, [row.values for row in table.rows()]
+
+
+def rejected(path, **options) -> str:
+	with pytest.raises(FileRejected) as caught:
+		open_table(path, **options)
+	return str(caught.value)
+
+
+def xlsx_book(path, sheets: dict[str, list[list]], formats: dict[str, str] | None = None):
+	book = Workbook()
+	book.remove(book.active)
+	for name, rows in sheets.items():
+		sheet = book.create_sheet(name)
+		for row in rows:
+			sheet.append(row)
+		for ref, number_format in (formats or {}).items():
+			sheet[ref].number_format = number_format
+	book.save(path)
+	return path
+
+
+def xls_book(path, sheets: dict[str, list[list]], style: xlwt.XFStyle | None = None):
+	book = xlwt.Workbook()
+	for name, rows in sheets.items():
+		sheet = book.add_sheet(name)
+		for r, row in enumerate(rows):
+			for c, value in enumerate(row):
+				if value is not None:
+					sheet.write(r, c, value, style) if style and r else sheet.write(r, c, value)
+	book.save(str(path))
+	return path
+
+
+# -- Sheets: the first one with data ---------------------------------------------------------------------
+
+LEADS = [["Name", "Email"], ["Ada", "ada@example.com"]]
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "xls"])
+def test_empty_first_sheet_reads_the_first_sheet_with_data(tmp_path, suffix):
+	write = xlsx_book if suffix == "xlsx" else xls_book
+	path = write(tmp_path / f"leads.{suffix}", {"Cover": [], "Notes": [[None]], "Leads": LEADS})
+	table, rows = read(path)
+	assert (table.sheet, table.sheet_names) == ("Leads", ["Cover", "Notes", "Leads"])
+	assert (table.header, rows) == (["Name", "Email"], [["Ada", "ada@example.com"]])
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "xls"])
+def test_workbook_of_empty_sheets_names_them(tmp_path, suffix):
+	write = xlsx_book if suffix == "xlsx" else xls_book
+	path = write(tmp_path / f"leads.{suffix}", {"Cover": [], "Back": []})
+	assert 'every sheet ("Cover", "Back") is empty' in rejected(path)
+
+
+def test_empty_sheet_chosen_by_name_is_named_and_not_skipped(tmp_path):
+	path = xlsx_book(tmp_path / "leads.xlsx", {"Cover": [], "Leads": LEADS})
+	assert rejected(path, sheet="Cover").startswith('Sheet "Cover" of leads.xlsx has no header row')
+
+
+# -- XLS: what xlrd refuses ------------------------------------------------------------------------------
+
+
+def test_xls_workbook_stream_named_in_upper_case(tmp_path):
+	path = xls_book(tmp_path / "leads.xls", {"Leads": LEADS})
+	data = path.read_bytes()
+	name = "Workbook".encode("utf-16-le")
+	assert data.count(name) == 1
+	path.write_bytes(data.replace(name, "WORKBOOK".encode("utf-16-le")))
+	table, rows = read(path)
+	assert (table.header, rows) == (["Name", "Email"], [["Ada", "ada@example.com"]])
+
+
+def test_xls_that_xlrd_cannot_open_is_read_by_calamine(tmp_path, monkeypatch):
+	import xlrd
+
+	def refuse(*args, **kwargs):
+		raise xlrd.XLRDError("Workbook corruption: seen[2] == 4")
+
+	monkeypatch.setattr(xlrd, "open_workbook", refuse)
+	path = xls_book(tmp_path / "leads.xls", {"Cover": [], "Leads": [*LEADS, ["Bo", 12.0]]})
+	table, rows = read(path)
+	assert (table.format, table.sheet, table.sheet_names) == ("xls", "Leads", ["Cover", "Leads"])
+	assert rows == [["Ada", "ada@example.com"], ["Bo", 12]]
+
+
+def test_xls_that_no_reader_can_open_is_damaged(tmp_path, monkeypatch):
+	path = xls_book(tmp_path / "leads.xls", {"Leads": LEADS})
+	data = bytearray(path.read_bytes())
+	data[600:2000] = b"\xff" * 1400
+	path.write_bytes(bytes(data))
+	assert "damaged" in rejected(path)
+
+
+def test_xls_source_falls_back_only_when_xlrd_calls_the_file_damaged():
+	assert issubclass(xls_reader.XlrdCannotRead, FileRejected)
+
+
+# -- Cell types: durations, headers, out-of-range dates ---------------------------------------------------
+
+
+def test_durations_read_as_elapsed_hours(tmp_path):
+	rows = [["Name", "Talk time"], ["Ada", datetime.timedelta(hours=36, minutes=30)], ["Bo", 0.5]]
+	path = xlsx_book(tmp_path / "calls.xlsx", {"Calls": rows}, {"B2": "[h]:mm:ss", "B3": "[mm]:ss"})
+	assert read(path)[1] == [["Ada", "36:30:00"], ["Bo", "12:00:00"]]
+	style = xlwt.easyxf(num_format_str="[h]:mm:ss")
+	xls = xls_book(
+		tmp_path / "calls.xls", {"Calls": [["Name", "Talk time"], ["Ada", 1.5208333333333333]]}, style
+	)
+	assert read(xls)[1] == [["Ada", "36:30:00"]]
+
+
+def test_date_serial_beyond_year_9999_stays_the_number(tmp_path):
+	path = xlsx_book(
+		tmp_path / "dates.xlsx", {"Dates": [["Date"], [2994626], [45000.5]]}, {"A2": "yyyy-mm-dd"}
+	)
+	assert read(path)[1] == [[2994626], [45000.5]]
+
+
+def test_booleans_and_times_in_the_header_row_read_as_excel_shows_them(tmp_path):
+	path = xlsx_book(
+		tmp_path / "odd.xlsx", {"Odd": [[True, False, datetime.time(10, 10, 10, 600_000)], [1, 2, 3]]}
+	)
+	assert read(path)[0].header == ["TRUE", "FALSE", "10:10:11"]
