@@ -11,9 +11,11 @@ import datetime
 import pytest
 import xlwt
 from openpyxl import Workbook
+from test_reading_xlsx import raw_xlsx
 
 from intellicon_leads.importer.reading import FileRejected, open_table
 from intellicon_leads.importer.reading import xls as xls_reader
+from intellicon_leads.importer.reading.xlsx_package import xml_line_ends
 
 
 def read(path, **options):
@@ -142,3 +144,46 @@ def test_booleans_and_times_in_the_header_row_read_as_excel_shows_them(tmp_path)
 		tmp_path / "odd.xlsx", {"Odd": [[True, False, datetime.time(10, 10, 10, 600_000)], [1, 2, 3]]}
 	)
 	assert read(path)[0].header == ["TRUE", "FALSE", "10:10:11"]
+
+
+# -- XLSX text: CDATA, raw line ends, time-only t="d" cells ------------------------------------------------
+
+
+def test_cdata_text_in_inline_shared_and_formula_strings(tmp_path):
+	rows = (
+		'<row r="1"><c r="A1" t="inlineStr"><is><t><![CDATA[Name]]></t></is></c>'
+		'<c r="B1" t="s"><v>0</v></c><c r="C1" t="str"><f>X()</f><v><![CDATA[Notes]]></v></c></row>'
+		'<row r="2"><c r="A2" t="inlineStr"><is><t><![CDATA[Ada & <Co>]]></t></is></c>'
+		'<c r="B2" t="s"><v>1</v></c><c r="C2" t="inlineStr"><is><t>plain</t></is></c></row>'
+	)
+	shared = ["<si><t><![CDATA[Email]]></t></si>", "<si><t><![CDATA[ada@example.com]]></t></si>"]
+	table, rows = read(raw_xlsx(tmp_path / "cdata.xlsx", rows, shared=shared))
+	assert (table.header, rows) == (["Name", "Email", "Notes"], [["Ada & <Co>", "ada@example.com", "plain"]])
+
+
+def test_raw_cr_lf_in_xlsx_text_is_one_line_break(tmp_path):
+	rows = (
+		'<row r="1"><c r="A1" t="inlineStr"><is><t>Name</t></is></c><c r="B1" t="inlineStr"><is><t>Address</t></is></c></row>'
+		'<row r="2"><c r="A2" t="s"><v>0</v></c>'
+		'<c r="B2" t="inlineStr"><is><t xml:space="preserve">1 Main St\r\nSpringfield\rUSA_x000D_\r\n!</t></is></c></row>'
+	)
+	shared = ['<si><t xml:space="preserve">Ada\r\nLovelace</t></si>']
+	assert read(raw_xlsx(tmp_path / "crlf.xlsx", rows, shared=shared))[1] == [
+		["Ada\nLovelace", "1 Main St\nSpringfield\nUSA\r\n!"]
+	]
+
+
+def test_cr_at_the_end_of_a_chunk_waits_for_its_lf():
+	first, carry = xml_line_ends("one\r")
+	second, _ = xml_line_ends(carry + "\ntwo\r\rthree")
+	assert (first + second) == "one\ntwo\n\nthree"
+
+
+def test_time_only_iso_cells_read_as_times(tmp_path):
+	rows = (
+		'<row r="1"><c r="A1" t="inlineStr"><is><t>Time</t></is></c><c r="B1" t="inlineStr"><is><t>When</t></is></c></row>'
+		'<row r="2"><c r="A2" t="d"><v>23:44:51.894</v></c><c r="B2" t="d"><v>2021-12-31T08:00:00</v></c></row>'
+	)
+	assert read(raw_xlsx(tmp_path / "times.xlsx", rows))[1] == [
+		[datetime.time(23, 44, 51, 894_000), datetime.datetime(2021, 12, 31, 8)]
+	]

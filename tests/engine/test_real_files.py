@@ -70,6 +70,13 @@ REFERENCE_WRONG: dict[str, tuple[str, dict[tuple[int, int], str] | Callable[[str
 		"openpyxl (which cannot open this file) in calamine__whitespace_trim.xlsx",
 		str.strip,
 	),
+	"pycalamine__issue139.xlsx": (
+		"openpyxl turns a date serial beyond year 9999 into #VALUE!; the cell holds the number (Excel shows ####)",
+		{(1, 0): "2994626"},
+	),
+	# openpyxl leaves Excel's _x000D_ escape as text; Excel shows a carriage return (ECMA-376 ST_Xstring).
+	"calamine__has_x000D_.xlsx": ("openpyxl keeps the _x000D_ escape as text", {(0, 0): "ABC\r\nDEF"}),
+	"calamine__has_x000D_inline.xlsx": ("openpyxl keeps the _x000D_ escape as text", {(0, 0): "ABC\r\nDEF"}),
 	# xlrd has no duration type: it reads a cell formatted [h]:mm:ss as a date and time in January 1900
 	# (or 1904), where Excel shows hours elapsed.
 	"calamine__date_1904.xls": ("xlrd reads a [h]:mm:ss duration as a date", {(2, 0): "255:10:10"}),
@@ -78,14 +85,8 @@ REFERENCE_WRONG: dict[str, tuple[str, dict[tuple[int, int], str] | Callable[[str
 
 # Files the engine does not read right yet, by the issue class that will fix them: expected to fail.
 NOT_YET: dict[str, str] = {
-	"calamine__has_x000D_.xlsx": "raw CR LF in XLSX text",
-	"calamine__has_x000D_inline.xlsx": "raw CR LF in XLSX text",
-	"phpss__issue.2246a.xlsx": "raw CR LF in XLSX text",
-	"calamine__inlineStr_cdata.xlsx": "CDATA in XLSX text",
 	"csvkit__null_byte.csv": "control characters in CSV",
 	"csvkit__test_header_newline.csv": "control characters in CSV",
-	"phpss__explicitdate.xlsx": 'time-only t="d" cells',
-	"pycalamine__issue139.xlsx": "out-of-range date serials",
 	"phpss__rowspan.xls": "HTML colspan read as browsers do",
 	"frictionless__table-infer-iso-8859-7.csv": "8-bit encodings",
 	"phpss__encoding.utf32be.csv": "UTF-32 without BOM",

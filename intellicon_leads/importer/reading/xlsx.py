@@ -9,7 +9,7 @@ from collections.abc import Generator, Iterator
 from intellicon_leads.importer.reading.dates import from_serial
 from intellicon_leads.importer.reading.table import FileRejected, choose_sheet, damaged_message
 from intellicon_leads.importer.reading.xlsx_package import Workbook, XlsxPackage
-from intellicon_leads.importer.reading.xlsx_strings import SharedStrings, rich_text, unescape
+from intellicon_leads.importer.reading.xlsx_strings import SharedStrings, expand_cdata, rich_text, unescape
 
 # Small first chunk so a preview parses little; big ones after for throughput.
 FIRST_CHUNK = 64 * 1024
@@ -206,6 +206,8 @@ class XlsxSource:
 		ref = _CELL_REF.match(found.get("r", ""))
 		index = COLUMNS[ref.group(1).upper()] if ref else position
 		kind = found.get("t", "n")
+		if inner and "<![CDATA[" in inner:
+			inner = expand_cdata(inner)
 		if kind == "inlineStr":
 			match = _INLINE.search(inner or "")
 			return index, rich_text(match.group(1)) if match else None
@@ -253,6 +255,9 @@ def _typed_value(kind: str, text: str) -> object:
 def _iso_date(text: str) -> object:
 	text = text.strip()
 	try:
+		if ":" in text[:3]:
+			# A time of day alone, as t="d" cells of time-only formats hold it: 23:44:51.894.
+			return datetime.time.fromisoformat(text.removesuffix("Z"))
 		if "T" not in text and len(text) <= 10:
 			return datetime.date.fromisoformat(text)
 		moment = datetime.datetime.fromisoformat(text.removesuffix("Z"))
