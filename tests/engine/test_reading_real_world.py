@@ -187,3 +187,78 @@ def test_time_only_iso_cells_read_as_times(tmp_path):
 	assert read(raw_xlsx(tmp_path / "times.xlsx", rows))[1] == [
 		[datetime.time(23, 44, 51, 894_000), datetime.datetime(2021, 12, 31, 8)]
 	]
+
+
+# -- Text files: control characters, HTML whitespace, encodings --------------------------------------------
+
+
+def test_csv_with_a_vertical_tab_and_a_nul_is_still_csv(tmp_path):
+	path = tmp_path / "leads.csv"
+	path.write_bytes(b'Name,Address\nAda,"1 Main St\x0bSpringfield"\nBo,x\x00y\n')
+	assert read(path)[1] == [["Ada", "1 Main St\x0bSpringfield"], ["Bo", "x\x00y"]]
+
+
+def test_html_table_cells_collapse_source_whitespace_like_a_browser(tmp_path):
+	path = tmp_path / "export.xls"
+	path.write_text(
+		"<table><tr><th>Name\n   </th><th>Address</th></tr>"
+		"<tr><td colspan='2\"'>  Ada\n    Lovelace  </td></tr>"
+		"<tr><td>Bo</td><td>1 Main St<br>\n   Springfield</td></tr></table>"
+	)
+	table, rows = read(path)
+	assert (table.header, rows) == (
+		["Name", "Address"],
+		[["Ada Lovelace", ""], ["Bo", "1 Main St\nSpringfield"]],
+	)
+
+
+@pytest.mark.parametrize("codec", ["utf-32-le", "utf-32-be"])
+def test_utf32_without_bom(tmp_path, codec):
+	path = tmp_path / "leads.csv"
+	path.write_bytes("Name,City\nRenée,Zürich\n".encode(codec))
+	table, rows = read(path)
+	assert (table.encoding, rows) == (codec, [["Renée", "Zürich"]])
+
+
+GREEK = "Όνομα,Πόλη\nΓιάννης Παπαδόπουλος,Θεσσαλονίκη\nΜαρία Κωνσταντίνου,Ηράκλειο\n"
+RUSSIAN = "Имя,Город\nИван Петров,Москва\nОльга Смирнова,Новосибирск\n"
+
+
+@pytest.mark.parametrize(("text", "codec"), [(GREEK, "cp1253"), (RUSSIAN, "cp1251")])
+def test_greek_and_cyrillic_code_pages_are_detected(tmp_path, text, codec):
+	path = tmp_path / "leads.csv"
+	path.write_bytes(text.encode(codec))
+	table, rows = read(path)
+	assert (table.encoding, table.encoding_confident) == (codec, True)
+	assert [table.header, *rows] == [line.split(",") for line in text.splitlines()]
+
+
+def test_unsure_encoding_is_said_and_the_users_choice_is_read(tmp_path):
+	path = tmp_path / "tiny.csv"
+	path.write_bytes("id,name\n1,Λεωνιδας\n".encode("iso-8859-7"))
+	with open_table(path) as table:
+		assert table.encoding_confident is False
+	table, rows = read(path, encoding="iso-8859-7")
+	assert (table.encoding, table.encoding_confident, rows) == ("iso-8859-7", True, [["1", "Λεωνιδας"]])
+
+
+def test_preview_carries_the_encoding_and_whether_it_is_sure(tmp_path):
+	from intellicon_leads.importer.fields import DEFAULT_LEAD_SCHEMA
+	from intellicon_leads.importer.preview import preview_file
+
+	path = tmp_path / "tiny.csv"
+	path.write_bytes("id,name\n1,Λεωνιδας\n".encode("iso-8859-7"))
+	shown = preview_file(path, DEFAULT_LEAD_SCHEMA).to_dict()
+	assert (shown["encoding"], shown["encoding_confident"]) == ("cp1252", False)
+	chosen = preview_file(path, DEFAULT_LEAD_SCHEMA, encoding="windows-1253").to_dict()
+	assert (chosen["encoding"], chosen["encoding_confident"], chosen["rows"][0]["values"]) == (
+		"windows-1253",
+		True,
+		["1", "Λεωνιδας"],
+	)
+
+
+def test_unknown_encoding_name_is_refused_with_choices(tmp_path):
+	path = tmp_path / "leads.csv"
+	path.write_text("a,b\n1,2\n")
+	assert rejected(path, encoding="klingon").startswith('"klingon" is not an encoding we know. Choose one')

@@ -84,15 +84,7 @@ REFERENCE_WRONG: dict[str, tuple[str, dict[tuple[int, int], str] | Callable[[str
 }
 
 # Files the engine does not read right yet, by the issue class that will fix them: expected to fail.
-NOT_YET: dict[str, str] = {
-	"csvkit__null_byte.csv": "control characters in CSV",
-	"csvkit__test_header_newline.csv": "control characters in CSV",
-	"phpss__rowspan.xls": "HTML colspan read as browsers do",
-	"frictionless__table-infer-iso-8859-7.csv": "8-bit encodings",
-	"phpss__encoding.utf32be.csv": "UTF-32 without BOM",
-	"phpss__line_break_escaped_32le.csv": "UTF-32 without BOM",
-	"phpss__premiere.utf32be.csv": "UTF-32 without BOM",
-}
+NOT_YET: dict[str, str] = {}
 
 
 @dataclass
@@ -174,8 +166,13 @@ def presented(records: list[list[str]]) -> list[list[str]]:
 
 
 def engine_reading(path: Path) -> Reading:
+	"""The engine's reading; where it says it is unsure of a text file's encoding, the reading with the
+	encoding the file is declared in, as a user picking it in Preview would get."""
 	try:
 		with open_table(path) as table:
+			unsure = not table.encoding_confident
+		options = {"encoding": ENCODINGS[path.name]} if unsure and path.name in ENCODINGS else {}
+		with open_table(path, **options) as table:
 			rows = [list(table.header)]
 			rows += [
 				[cell_text(v) for v in row.values] + [cell_text(v) for v in row.extra] for row in table.rows()
@@ -328,7 +325,7 @@ class BrowserTable(HTMLParser):
 		self.rows: list[list[str]] = []
 		self.depth = 0
 		self.done = False
-		self.cell: list[str] | None = None
+		self.cell: list[str | None] | None = None
 
 	def handle_starttag(self, tag: str, attrs: list) -> None:
 		if self.done:
@@ -347,7 +344,7 @@ class BrowserTable(HTMLParser):
 			digits = re.match(r"\s*(\d*)", dict(attrs).get("colspan") or "").group(1)
 			self.span = int(digits) if digits else 1
 		elif tag == "br" and self.cell is not None:
-			self.cell.append("\n")
+			self.cell.append(None)
 
 	def handle_endtag(self, tag: str) -> None:
 		if tag == "table" and self.depth:
@@ -363,8 +360,14 @@ class BrowserTable(HTMLParser):
 
 	def _close_cell(self) -> None:
 		if self.cell is not None:
-			lines = "".join(self.cell).split("\n")
-			self.rows[-1].append("\n".join(" ".join(line.split()) for line in lines).strip())
+			lines, line = [], []
+			for part in [*self.cell, None]:
+				if part is None:
+					lines.append(" ".join("".join(line).split()))
+					line = []
+				else:
+					line.append(part)
+			self.rows[-1].append("\n".join(lines).strip())
 			self.rows[-1].extend([""] * (self.span - 1))
 		self.cell = None
 

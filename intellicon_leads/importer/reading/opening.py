@@ -15,7 +15,7 @@ from intellicon_leads.importer.reading.table import (
 	not_a_spreadsheet_message,
 	too_large_message,
 )
-from intellicon_leads.importer.reading.text import CsvSource, detect_encoding, looks_binary
+from intellicon_leads.importer.reading.text import CsvSource, chosen_encoding, detect_encoding, looks_binary
 from intellicon_leads.importer.reading.xls import xls_source
 from intellicon_leads.importer.reading.xlsx import XlsxSource
 from intellicon_leads.importer.reading.xlsx_package import XlsxPackage, encrypted_message
@@ -44,8 +44,13 @@ def open_table(
 	filename: str | None = None,
 	sheet: str | None = None,
 	max_size: int = MAX_FILE_SIZE,
+	encoding: str | None = None,
 ) -> Table:
-	"""Open a CSV, XLSX, XLS or HTML-table file for streaming; FileRejected says why one cannot be read."""
+	"""Open a CSV, XLSX, XLS or HTML-table file for streaming; FileRejected says why one cannot be read.
+
+	`encoding` is the one a user picked for a text file; without it the bytes decide (Table.encoding,
+	and Table.encoding_confident False when they fit more than one alphabet).
+	"""
 	name = filename or os.path.basename(os.fspath(path))
 	try:
 		size = os.path.getsize(path)
@@ -57,7 +62,7 @@ def open_table(
 		raise FileRejected(f"{name} is empty. Choose a file with a header row and at least one lead.")
 	with open(path, "rb") as file:
 		head = file.read(HEAD_SIZE)
-	source = _source(path, name, head, size, sheet, max_size)
+	source = _source(path, name, head, size, sheet, max_size, encoding)
 	try:
 		return Table(source, size=size, name=name)
 	except NoHeaderRow:
@@ -94,7 +99,13 @@ def _first_sheet_with_data(source: Source, size: int, name: str) -> Table:
 
 
 def _source(
-	path: str | os.PathLike, name: str, head: bytes, size: int, sheet: str | None, max_size: int
+	path: str | os.PathLike,
+	name: str,
+	head: bytes,
+	size: int,
+	sheet: str | None,
+	max_size: int,
+	encoding: str | None = None,
 ) -> Source:
 	if head.startswith(ZIP_MAGIC):
 		return _zip_source(path, name, sheet, max_size)
@@ -104,7 +115,7 @@ def _source(
 	for magic, what in OTHER_FILES:
 		if head.startswith(magic):
 			raise FileRejected(not_a_spreadsheet_message(name, what))
-	return _text_source(path, name, head, size)
+	return _text_source(path, name, head, size, encoding)
 
 
 def _zip_source(path: str | os.PathLike, name: str, sheet: str | None, max_size: int) -> Source:
@@ -168,8 +179,10 @@ class _Silent:
 		pass
 
 
-def _text_source(path: str | os.PathLike, name: str, head: bytes, size: int) -> Source:
-	encoding = detect_encoding(head)
+def _text_source(
+	path: str | os.PathLike, name: str, head: bytes, size: int, chosen: str | None = None
+) -> Source:
+	encoding = chosen_encoding(chosen) if chosen else detect_encoding(head)
 	complete = len(head) >= size
 	text = encoding.decode_sample(head, final=complete)
 	if looks_binary(text):
@@ -182,7 +195,7 @@ def _text_source(path: str | os.PathLike, name: str, head: bytes, size: int) -> 
 				"Open it in Excel, save it as XLSX (Excel Workbook) or CSV and upload that."
 			)
 		if any(tag in text[:HEAD_SIZE].lower() for tag in ("<table", "<html", "<!doctype html")):
-			return HtmlSource(path, name, size, html_encoding(head, encoding))
+			return HtmlSource(path, name, size, encoding if chosen else html_encoding(head, encoding))
 		if start.startswith("<?xml"):
 			raise FileRejected(not_a_spreadsheet_message(name, "an XML file"))
 	return CsvSource(path, name, size, encoding, text[: 64 * 1024], complete)

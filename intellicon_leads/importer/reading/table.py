@@ -70,6 +70,8 @@ class Table:
 		self.sheet_names = list(source.sheet_names)
 		self.sheet = source.sheet
 		self.encoding = source.encoding
+		# False when a text file's bytes fit more than one alphabet: ask the user to pick its encoding.
+		self.encoding_confident: bool = getattr(source, "encoding_confident", True)
 		self.delimiter = source.delimiter
 		self.size = size
 		self.name = name
