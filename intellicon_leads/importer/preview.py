@@ -23,6 +23,7 @@ class FilePreview:
 	sheet: str | None
 	sheet_names: list[str]
 	encoding: str | None
+	encoding_confident: bool
 	delimiter: str | None
 	header: list[str]
 	header_row: int
@@ -39,6 +40,7 @@ class FilePreview:
 			"sheet": self.sheet,
 			"sheet_names": self.sheet_names,
 			"encoding": self.encoding,
+			"encoding_confident": self.encoding_confident,
 			"delimiter": self.delimiter,
 			"header": self.header,
 			"header_row": self.header_row,
@@ -55,6 +57,7 @@ def preview_file(
 	*,
 	filename: str | None = None,
 	sheet: str | None = None,
+	encoding: str | None = None,
 	max_size: int = MAX_FILE_SIZE,
 	limit: int = PREVIEW_ROWS,
 	templates: Iterable[Template] = (),
@@ -62,7 +65,7 @@ def preview_file(
 	learned: Mapping[str, str] | None = None,
 ) -> FilePreview:
 	"""Read the first rows only, and suggest a mapping (from `template`, else the best matching one)."""
-	with open_table(path, filename=filename, sheet=sheet, max_size=max_size) as table:
+	with open_table(path, filename=filename, sheet=sheet, max_size=max_size, encoding=encoding) as table:
 		rows = table.preview(limit)
 		ranked = rank_templates(table.header, templates)
 		chosen = template or (ranked[0][0] if ranked and ranked[0][1] >= 1.0 else None)
@@ -79,6 +82,7 @@ def preview_file(
 			sheet=table.sheet,
 			sheet_names=list(table.sheet_names),
 			encoding=table.encoding,
+			encoding_confident=table.encoding_confident,
 			delimiter=table.delimiter,
 			header=list(table.header),
 			header_row=table.header_row,

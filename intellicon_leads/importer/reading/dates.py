@@ -8,13 +8,15 @@ import re
 # Built-in number formats that show a date or time; 27-36 and 50-58 are the CJK locale ones.
 BUILTIN_DATE_FORMATS: dict[int, str] = {
 	**dict.fromkeys((14, 15, 16, 17), "date"),
-	**dict.fromkeys((18, 19, 20, 21, 45, 46, 47), "time"),
+	**dict.fromkeys((18, 19, 20, 21, 45, 47), "time"),
+	46: "duration",  # [h]:mm:ss
 	22: "datetime",
 	**dict.fromkeys((27, 28, 29, 30, 31, 34, 35, 36, 50, 51, 52, 53, 54, 57, 58), "date"),
 	**dict.fromkeys((32, 33, 55, 56), "time"),
 }
 
 _NOT_TOKENS = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|[_*].|am/pm|a/p', re.I)
+_ELAPSED = re.compile(r"\[(h+|m+|s+)\]", re.I)
 _1900 = datetime.datetime(1899, 12, 30)
 _1900_BEFORE_LEAP_BUG = datetime.datetime(1899, 12, 31)
 _1904 = datetime.datetime(1904, 1, 1)
@@ -22,8 +24,11 @@ _MS_PER_DAY = 86_400_000
 
 
 def format_kind(code: str) -> str | None:
-	"""'date', 'datetime' or 'time' for a number format code that shows one, else None."""
-	section = _NOT_TOKENS.sub("", code.split(";", 1)[0]).lower()
+	"""'date', 'datetime', 'time' or 'duration' ([h]:mm) for a number format code that shows one, else None."""
+	first = code.split(";", 1)[0]
+	if _ELAPSED.search(first):
+		return "duration"
+	section = _NOT_TOKENS.sub("", first).lower()
 	if not section or section == "general":
 		return None
 	has_date = "y" in section or "d" in section
@@ -35,6 +40,8 @@ def format_kind(code: str) -> str | None:
 
 def from_serial(serial: float, kind: str, date1904: bool = False) -> object:
 	"""The date, datetime or time an Excel serial shows in a format of `kind`; the number if out of range."""
+	if kind == "duration":
+		return duration_text(serial)
 	if date1904:
 		epoch = _1904
 	else:
@@ -49,7 +56,14 @@ def from_serial(serial: float, kind: str, date1904: bool = False) -> object:
 	try:
 		moment = epoch + datetime.timedelta(days=days, milliseconds=ms)
 	except OverflowError:
-		return serial
+		return int(serial) if serial.is_integer() else serial
 	if kind == "date" and not ms:
 		return moment.date()
 	return moment
+
+
+def duration_text(days: float) -> str:
+	"""An elapsed time as [h]:mm:ss shows it, rounded to the second: 1.5 -> "36:00:00"."""
+	seconds = round(days * 86_400)
+	sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
+	return f"{sign}{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"

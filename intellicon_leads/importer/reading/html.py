@@ -14,11 +14,14 @@ from intellicon_leads.importer.reading.text import CHUNK_SIZE, TextEncoding
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.I)
 _SKIPPED = frozenset({"script", "style", "head", "title"})
+_LEADING_DIGITS = re.compile(r"\s*(\d+)")
+# Stands for <br> inside a cell's text until the cell ends; no page holds this character.
+_LINE_BREAK = "\uffff"
 
 
 def html_encoding(head: bytes, detected: TextEncoding) -> TextEncoding:
 	"""A BOM wins, then a <meta charset>, then what the bytes look like."""
-	if detected.codec != "utf-8":
+	if detected.codec.startswith("utf") and detected.codec != "utf-8":
 		return detected
 	match = _META_CHARSET.search(head[:8192])
 	if not match:
@@ -66,7 +69,7 @@ class TableParser(HTMLParser):
 			self._cell = []
 			self._span = _colspan(attrs)
 		elif tag == "br" and self._cell is not None:
-			self._cell.append("\n")
+			self._cell.append(_LINE_BREAK)
 
 	def handle_endtag(self, tag: str) -> None:
 		if self.done:
@@ -89,7 +92,8 @@ class TableParser(HTMLParser):
 
 	def _end_cell(self) -> None:
 		if self._cell is not None and self._row is not None:
-			lines = "".join(self._cell).split("\n")
+			# As browsers show it: runs of whitespace, line ends included, are one space; <br> breaks a line.
+			lines = "".join(self._cell).split(_LINE_BREAK)
 			self._row.append("\n".join(" ".join(line.split()) for line in lines).strip())
 			self._row.extend([""] * (self._span - 1))
 		self._cell = None
@@ -104,8 +108,10 @@ class TableParser(HTMLParser):
 
 def _colspan(attrs: list[tuple[str, str | None]]) -> int:
 	for name, value in attrs:
-		if name == "colspan" and value and value.strip().isdigit():
-			return min(max(int(value), 1), 1000)
+		# Browsers read the leading digits: colspan='3"' spans three columns.
+		digits = _LEADING_DIGITS.match(value or "") if name == "colspan" else None
+		if digits and digits.group(1):
+			return min(max(int(digits.group(1)), 1), 1000)
 	return 1
 
 
@@ -114,6 +120,7 @@ class HtmlSource(StreamedFile):
 
 	format = "html"
 	sheet_names: list[str] = []
+	visible_sheets: list[str] = []
 	sheet = None
 	delimiter = None
 
@@ -123,6 +130,7 @@ class HtmlSource(StreamedFile):
 		self.size = size
 		self._encoding = encoding
 		self.encoding = encoding.name
+		self.encoding_confident = encoding.confident
 		self._file: BinaryIO | None = None
 		self._finished = False
 

@@ -8,14 +8,15 @@ from intellicon_leads.importer.reading.html import HtmlSource, html_encoding
 from intellicon_leads.importer.reading.table import (
 	MAX_FILE_SIZE,
 	FileRejected,
+	NoHeaderRow,
 	Source,
 	Table,
 	damaged_message,
 	not_a_spreadsheet_message,
 	too_large_message,
 )
-from intellicon_leads.importer.reading.text import CsvSource, detect_encoding, looks_binary
-from intellicon_leads.importer.reading.xls import XlsSource
+from intellicon_leads.importer.reading.text import CsvSource, chosen_encoding, detect_encoding, looks_binary
+from intellicon_leads.importer.reading.xls import xls_source
 from intellicon_leads.importer.reading.xlsx import XlsxSource
 from intellicon_leads.importer.reading.xlsx_package import XlsxPackage, encrypted_message
 
@@ -43,8 +44,13 @@ def open_table(
 	filename: str | None = None,
 	sheet: str | None = None,
 	max_size: int = MAX_FILE_SIZE,
+	encoding: str | None = None,
 ) -> Table:
-	"""Open a CSV, XLSX, XLS or HTML-table file for streaming; FileRejected says why one cannot be read."""
+	"""Open a CSV, XLSX, XLS or HTML-table file for streaming; FileRejected says why one cannot be read.
+
+	`encoding` is the one a user picked for a text file; without it the bytes decide (Table.encoding,
+	and Table.encoding_confident False when they fit more than one alphabet).
+	"""
 	name = filename or os.path.basename(os.fspath(path))
 	try:
 		size = os.path.getsize(path)
@@ -56,26 +62,60 @@ def open_table(
 		raise FileRejected(f"{name} is empty. Choose a file with a header row and at least one lead.")
 	with open(path, "rb") as file:
 		head = file.read(HEAD_SIZE)
-	source = _source(path, name, head, size, sheet, max_size)
+	source = _source(path, name, head, size, sheet, max_size, encoding)
 	try:
 		return Table(source, size=size, name=name)
+	except NoHeaderRow:
+		if sheet is None and len(source.visible_sheets) > 1:
+			return _first_sheet_with_data(source, size, name)
+		source.close()
+		raise
 	except BaseException:
 		source.close()
 		raise
 
 
+def _first_sheet_with_data(source: Source, size: int, name: str) -> Table:
+	"""The first visible sheet that has a header row; its Table still lists every sheet."""
+	sheets = source.visible_sheets
+	try:
+		for sheet in sheets[1:]:
+			source.use_sheet(sheet)
+			try:
+				return Table(source, size=size, name=name)
+			except NoHeaderRow:
+				continue
+	except BaseException:
+		source.close()
+		raise
+	source.close()
+	names = ", ".join(f'"{sheet}"' for sheet in sheets[:5]) + (
+		f" and {len(sheets) - 5} more" if len(sheets) > 5 else ""
+	)
+	raise NoHeaderRow(
+		f"{name} has no header row: every sheet ({names}) is empty. "
+		"Put the column names in the first row of a sheet, add your leads below them and upload it again."
+	)
+
+
 def _source(
-	path: str | os.PathLike, name: str, head: bytes, size: int, sheet: str | None, max_size: int
+	path: str | os.PathLike,
+	name: str,
+	head: bytes,
+	size: int,
+	sheet: str | None,
+	max_size: int,
+	encoding: str | None = None,
 ) -> Source:
 	if head.startswith(ZIP_MAGIC):
 		return _zip_source(path, name, sheet, max_size)
 	if head.startswith(OLE_MAGIC):
 		_check_ole(path, name)
-		return XlsSource(path, name, sheet)
+		return xls_source(path, name, sheet)
 	for magic, what in OTHER_FILES:
 		if head.startswith(magic):
 			raise FileRejected(not_a_spreadsheet_message(name, what))
-	return _text_source(path, name, head, size)
+	return _text_source(path, name, head, size, encoding)
 
 
 def _zip_source(path: str | os.PathLike, name: str, sheet: str | None, max_size: int) -> Source:
@@ -129,7 +169,8 @@ def _check_ole(path: str | os.PathLike, name: str) -> None:
 		raise FileRejected(not_a_spreadsheet_message(name, "a Word document"))
 	if "PowerPoint Document" in streams:
 		raise FileRejected(not_a_spreadsheet_message(name, "a PowerPoint presentation"))
-	if not streams & {"Workbook", "Book"}:
+	# Some writers name the workbook stream in upper case (WORKBOOK, BOOK); Excel and xlrd accept it.
+	if not {stream.casefold() for stream in streams} & {"workbook", "book"}:
 		raise FileRejected(not_a_spreadsheet_message(name))
 
 
@@ -138,8 +179,10 @@ class _Silent:
 		pass
 
 
-def _text_source(path: str | os.PathLike, name: str, head: bytes, size: int) -> Source:
-	encoding = detect_encoding(head)
+def _text_source(
+	path: str | os.PathLike, name: str, head: bytes, size: int, chosen: str | None = None
+) -> Source:
+	encoding = chosen_encoding(chosen) if chosen else detect_encoding(head)
 	complete = len(head) >= size
 	text = encoding.decode_sample(head, final=complete)
 	if looks_binary(text):
@@ -152,7 +195,7 @@ def _text_source(path: str | os.PathLike, name: str, head: bytes, size: int) -> 
 				"Open it in Excel, save it as XLSX (Excel Workbook) or CSV and upload that."
 			)
 		if any(tag in text[:HEAD_SIZE].lower() for tag in ("<table", "<html", "<!doctype html")):
-			return HtmlSource(path, name, size, html_encoding(head, encoding))
+			return HtmlSource(path, name, size, encoding if chosen else html_encoding(head, encoding))
 		if start.startswith("<?xml"):
 			raise FileRejected(not_a_spreadsheet_message(name, "an XML file"))
 	return CsvSource(path, name, size, encoding, text[: 64 * 1024], complete)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator, Sequence
 from itertools import islice
 from typing import Any, NamedTuple, Protocol
@@ -12,6 +13,10 @@ MB = 1024 * 1024
 
 class FileRejected(Exception):
 	"""A file we cannot read; str(exc) is one sentence telling the user what to do."""
+
+
+class NoHeaderRow(FileRejected):
+	"""The sheet or file read has no non-empty row, so no header."""
 
 
 class Row(NamedTuple):
@@ -25,6 +30,7 @@ class Source(Protocol):
 
 	format: str
 	sheet_names: list[str]
+	visible_sheets: list[str]
 	sheet: str | None
 	encoding: str | None
 	delimiter: str | None
@@ -34,6 +40,8 @@ class Source(Protocol):
 	def progress(self) -> float: ...
 
 	def close(self) -> None: ...
+
+	def use_sheet(self, sheet: str | None) -> None: ...
 
 
 class StreamedFile:
@@ -62,6 +70,8 @@ class Table:
 		self.sheet_names = list(source.sheet_names)
 		self.sheet = source.sheet
 		self.encoding = source.encoding
+		# False when a text file's bytes fit more than one alphabet: ask the user to pick its encoding.
+		self.encoding_confident: bool = getattr(source, "encoding_confident", True)
 		self.delimiter = source.delimiter
 		self.size = size
 		self.name = name
@@ -113,8 +123,9 @@ class Table:
 					return header_cells(cells), number
 		finally:
 			records.close()
-		raise FileRejected(
-			f"{self.name} has no header row: every row is empty. "
+		where = f'Sheet "{self.sheet}" of {self.name}' if self.sheet_names else self.name
+		raise NoHeaderRow(
+			f"{where} has no header row: every row is empty. "
 			"Put the column names in the first row, add your leads below them and upload it again."
 		)
 
@@ -137,10 +148,41 @@ def is_blank(cells: list) -> bool:
 
 def header_cells(cells: list) -> list[str]:
 	"""Header text per column; trailing empty cells are dropped since nothing names them."""
-	header = ["" if v is None else str(v).strip() for v in cells]
+	header = [header_text(v) for v in cells]
 	while header and not header[-1]:
 		header.pop()
 	return header
+
+
+def header_text(value: Any) -> str:
+	"""A header cell as its spreadsheet shows it: TRUE, not True; times to the second."""
+	if value is None:
+		return ""
+	if isinstance(value, bool):
+		return "TRUE" if value else "FALSE"
+	if isinstance(value, datetime.datetime | datetime.time) and value.microsecond:
+		moment = (
+			datetime.datetime.combine(datetime.date(2000, 1, 1), value)
+			if isinstance(value, datetime.time)
+			else value
+		)
+		moment = (moment + datetime.timedelta(microseconds=500_000)).replace(microsecond=0)
+		value = moment.time() if isinstance(value, datetime.time) else moment
+	return str(value).strip()
+
+
+def choose_sheet(name: str, sheets: Sequence[tuple[str, bool]], wanted: str | None) -> str:
+	"""The sheet asked for (its exact name, else ignoring case and spaces), by default the first visible."""
+	if not sheets:
+		raise FileRejected(f"{name} has no worksheet with data. Check that you chose the right file.")
+	if wanted is None:
+		return next((sheet for sheet, visible in sheets if visible), sheets[0][0])
+	for matches in (lambda n: n == wanted, lambda n: n.strip().casefold() == wanted.strip().casefold()):
+		for sheet, _visible in sheets:
+			if matches(sheet):
+				return sheet
+	names = ", ".join(sheet for sheet, _visible in sheets)
+	raise FileRejected(f'{name} has no sheet called "{wanted}". Choose one of its sheets: {names}.')
 
 
 def column_letter(index: int) -> str:

@@ -20,6 +20,13 @@ SNIFF_SIZE = 64 * 1024
 SNIFF_RECORDS = 200
 DELIMITERS = (",", ";", "\t", "|")
 FALLBACK_ERRORS = "intellicon_cp1252"
+MIN_BINARY_CONTROLS = 8
+DETECT_SIZE = 256 * 1024
+CHAOS_MARGIN = 0.05
+MIN_COHERENCE = 0.2
+# The 8-bit code pages lead files come in besides Windows-1252: Central European, Cyrillic, Greek.
+EIGHT_BIT_ENCODINGS = ("cp1252", "cp1250", "cp1251", "cp1253", "iso8859_7", "iso8859_2", "koi8_r")
+_ALPHABETS = {"cp1251": "cyrillic", "koi8_r": "cyrillic", "cp1253": "greek", "iso8859_7": "greek"}
 
 # Our failed-records CSV prefixes these with an apostrophe against formula injection.
 _ESCAPED_FORMULA = re.compile(r"'[=+\-@\t\r]")
@@ -48,10 +55,14 @@ codecs.register_error(FALLBACK_ERRORS, _cp1252_fallback)
 class TextEncoding:
 	"""How to decode a text file (`codec`, `errors`) and what to call its encoding (`name`)."""
 
-	def __init__(self, name: str, codec: str, errors: str = FALLBACK_ERRORS) -> None:
+	def __init__(
+		self, name: str, codec: str, errors: str = FALLBACK_ERRORS, *, confident: bool = True
+	) -> None:
 		self.name = name
 		self.codec = codec
 		self.errors = errors
+		# False when the bytes fit more than one alphabet: the user should be asked to pick.
+		self.confident = confident
 
 	def decoder(self) -> codecs.IncrementalDecoder:
 		return codecs.getincrementaldecoder(self.codec)(errors=self.errors)
@@ -65,14 +76,55 @@ def detect_encoding(head: bytes) -> TextEncoding:
 	for bom, codec in _BOMS:
 		if head.startswith(bom):
 			return TextEncoding(codec, codec, FALLBACK_ERRORS if codec == "utf-8-sig" else "replace")
-	utf16 = _utf16_without_bom(head)
-	if utf16:
-		return TextEncoding(utf16, utf16, "replace")
+	wide = _utf32_without_bom(head) or _utf16_without_bom(head)
+	if wide:
+		return TextEncoding(wide, wide, "replace")
 	try:
 		codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
 		return TextEncoding("utf-8", "utf-8")
 	except UnicodeDecodeError:
-		return TextEncoding("cp1252", "utf-8")
+		return _eight_bit_encoding(head)
+
+
+def chosen_encoding(name: str) -> TextEncoding:
+	"""The encoding a user picked, by any name Python knows it by; FileRejected for one it does not."""
+	try:
+		codec = codecs.lookup(name).name
+	except LookupError:
+		raise FileRejected(
+			f'"{name}" is not an encoding we know. Choose one such as utf-8, windows-1252, windows-1250, '
+			"windows-1251, windows-1253 or iso-8859-7."
+		)
+	return TextEncoding(name, codec, "replace")
+
+
+def _eight_bit_encoding(head: bytes) -> TextEncoding:
+	"""Windows-1252 unless the bytes read better in another alphabet's code page (charset-normalizer)."""
+	from charset_normalizer import from_bytes
+
+	matches = list(from_bytes(head[:DETECT_SIZE], cp_isolation=list(EIGHT_BIT_ENCODINGS)))
+	if not matches:
+		return TextEncoding("cp1252", "utf-8", confident=False)
+	best = matches[0]
+	close = [m.encoding for m in matches if m.chaos <= best.chaos + CHAOS_MARGIN]
+	one_alphabet = len({_ALPHABETS.get(e, "latin") for e in close}) == 1
+	if best.encoding in _ALPHABETS and one_alphabet and best.coherence >= MIN_COHERENCE:
+		return TextEncoding(best.encoding, best.encoding, "replace")
+	# UTF-8 first, Windows-1252 for the bytes that are not: mixed files read right too. Unsure when
+	# another alphabet or Central European letters read as well.
+	confident = one_alphabet and (best.encoding == "cp1252" or "cp1252" in close)
+	return TextEncoding("cp1252", "utf-8", confident=confident)
+
+
+def _utf32_without_bom(head: bytes) -> str | None:
+	sample = head[: SNIFF_SIZE - SNIFF_SIZE % 4]
+	if len(sample) < 8 or sample.count(0) < len(sample) // 2:
+		return None
+	if not sample[2::4].strip(b"\0") and not sample[3::4].strip(b"\0"):
+		return "utf-32-le"
+	if not sample[0::4].strip(b"\0") and not sample[1::4].strip(b"\0"):
+		return "utf-32-be"
+	return None
 
 
 def _utf16_without_bom(head: bytes) -> str | None:
@@ -89,9 +141,13 @@ def _utf16_without_bom(head: bytes) -> str | None:
 
 
 def looks_binary(text: str) -> bool:
-	"""True for decoded bytes no one typed: more than 1% control characters, NUL included."""
+	"""True for decoded bytes no one typed: more than 1% control characters, NUL included.
+
+	A few are not enough: real CSV files carry the odd vertical tab or NUL inside a quoted value.
+	"""
 	sample = text[:SNIFF_SIZE]
-	return len(_CONTROL_CHARS.findall(sample)) > len(sample) / 100
+	controls = len(_CONTROL_CHARS.findall(sample))
+	return controls > MIN_BINARY_CONTROLS and controls > len(sample) / 100
 
 
 def sniff_delimiter(sample: str, complete: bool) -> str:
@@ -143,6 +199,7 @@ class CsvSource(StreamedFile):
 
 	format = "csv"
 	sheet_names: list[str] = []
+	visible_sheets: list[str] = []
 	sheet = None
 
 	def __init__(
@@ -159,6 +216,7 @@ class CsvSource(StreamedFile):
 		self.size = size
 		self._encoding = encoding
 		self.encoding = encoding.name
+		self.encoding_confident = encoding.confident
 		self.delimiter = sniff_delimiter(sample, complete)
 		self._file: BinaryIO | None = None
 		self._finished = False

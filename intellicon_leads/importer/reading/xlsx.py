@@ -7,9 +7,9 @@ import re
 from collections.abc import Generator, Iterator
 
 from intellicon_leads.importer.reading.dates import from_serial
-from intellicon_leads.importer.reading.table import FileRejected, damaged_message
+from intellicon_leads.importer.reading.table import FileRejected, choose_sheet, damaged_message
 from intellicon_leads.importer.reading.xlsx_package import Workbook, XlsxPackage
-from intellicon_leads.importer.reading.xlsx_strings import SharedStrings, rich_text, unescape
+from intellicon_leads.importer.reading.xlsx_strings import SharedStrings, expand_cdata, rich_text, unescape
 
 # Small first chunk so a preview parses little; big ones after for throughput.
 FIRST_CHUNK = 64 * 1024
@@ -64,25 +64,23 @@ class XlsxSource:
 		self.name = package.name
 		self.workbook = Workbook(package)
 		self.sheet_names = [name for name, _part, _visible in self.workbook.sheets]
-		self.sheet, self._part = self._choose(sheet)
+		self.visible_sheets = [name for name, _part, visible in self.workbook.sheets if visible]
 		self._dates = self.workbook.date_styles()
 		self._strings: SharedStrings | None = None
 		self._date_cache: dict[tuple[str, str], object] = {}
 		self._string_cache: dict[str, str] = {}
-		self._total = max(package.info(self._part).file_size, 1)
+		self.use_sheet(sheet)
+
+	def use_sheet(self, sheet: str | None) -> None:
+		"""Read `sheet` from now on (None: the first visible one); the workbook's tables stay loaded."""
+		self.sheet, self._part = self._choose(sheet)
+		self._total = max(self.package.info(self._part).file_size, 1)
 		self._tokens = _token_pattern("")
 
 	def _choose(self, wanted: str | None) -> tuple[str, str]:
 		sheets = self.workbook.sheets
-		if wanted is None:
-			name, part, _visible = next((s for s in sheets if s[2]), sheets[0])
-			return name, part
-		for matches in (lambda n: n == wanted, lambda n: n.strip().casefold() == wanted.strip().casefold()):
-			for name, part, _visible in sheets:
-				if matches(name):
-					return name, part
-		names = ", ".join(self.sheet_names)
-		raise FileRejected(f'{self.name} has no sheet called "{wanted}". Choose one of its sheets: {names}.')
+		name = choose_sheet(self.name, [(n, visible) for n, _part, visible in sheets], wanted)
+		return name, next(part for n, part, _visible in sheets if n == name)
 
 	def shared_strings(self) -> SharedStrings:
 		# Shared by every pass over the sheet, so the preview and the header share what they loaded.
@@ -208,6 +206,8 @@ class XlsxSource:
 		ref = _CELL_REF.match(found.get("r", ""))
 		index = COLUMNS[ref.group(1).upper()] if ref else position
 		kind = found.get("t", "n")
+		if inner and "<![CDATA[" in inner:
+			inner = expand_cdata(inner)
 		if kind == "inlineStr":
 			match = _INLINE.search(inner or "")
 			return index, rich_text(match.group(1)) if match else None
@@ -255,6 +255,9 @@ def _typed_value(kind: str, text: str) -> object:
 def _iso_date(text: str) -> object:
 	text = text.strip()
 	try:
+		if ":" in text[:3]:
+			# A time of day alone, as t="d" cells of time-only formats hold it: 23:44:51.894.
+			return datetime.time.fromisoformat(text.removesuffix("Z"))
 		if "T" not in text and len(text) <= 10:
 			return datetime.date.fromisoformat(text)
 		moment = datetime.datetime.fromisoformat(text.removesuffix("Z"))

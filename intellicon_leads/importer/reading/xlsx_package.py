@@ -61,7 +61,7 @@ class XlsxPackage:
 		"""The text of one XML part, decoded a chunk at a time; DTDs and oversized parts are refused."""
 		info = self.info(part)
 		unpacked = 0
-		tail = ""
+		tail = carry = ""
 		try:
 			with self.zip.open(info) as stream:
 				data = stream.read(first)
@@ -71,13 +71,13 @@ class XlsxPackage:
 					self.unpacked[part] = unpacked
 					if unpacked > self.max_unpacked:
 						raise FileRejected(zip_bomb_message(self.name))
-					text = decoder.decode(data)
+					text, carry = xml_line_ends(carry + decoder.decode(data))
 					_refuse_dtd(tail + text[:16], self.name)
 					_refuse_dtd(text, self.name)
 					tail = text[-16:]
 					yield text
 					data = stream.read(size)
-				yield decoder.decode(b"", final=True)
+				yield xml_line_ends(carry + decoder.decode(b"", final=True) + "\n")[0][:-1]
 		except _READ_ERRORS:
 			raise FileRejected(damaged_message(self.name))
 
@@ -108,6 +108,17 @@ class XlsxPackage:
 				resolved = posixpath.normpath(posixpath.join(folder, target))
 			found[rel.get("Id") or ""] = (rel.get("Type") or "", resolved)
 		return found
+
+
+def xml_line_ends(text: str) -> tuple[str, str]:
+	"""Raw CR LF and CR as the LF every XML parser reads them as, and a CR at the end held back for the
+	next chunk. Excel writes a carriage return that is meant as _x000D_."""
+	if "\r" not in text:
+		return text, ""
+	carry = ""
+	if text.endswith("\r"):
+		text, carry = text[:-1], "\r"
+	return text.replace("\r\n", "\n").replace("\r", "\n"), carry
 
 
 def _xml_codec(head: bytes) -> str:

@@ -11,6 +11,7 @@ _XML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _PHONETIC = re.compile(r"<(?:\w+:)?rPh\b.*?</(?:\w+:)?rPh>", re.S)
 _TEXT_RUN = re.compile(r"<(?:\w+:)?t\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?t>)")
 _PREFIX = re.compile(r"<(\w+:)?sst\b")
+_CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
 
 
 def unescape(text: str) -> str:
@@ -22,8 +23,15 @@ def unescape(text: str) -> str:
 	return text
 
 
+def expand_cdata(text: str) -> str:
+	"""<![CDATA[a < b]]> written as the escaped text it stands for (a &lt; b), which the parsers read."""
+	return _CDATA.sub(lambda m: m.group(1).replace("&", "&amp;").replace("<", "&lt;"), text)
+
+
 def rich_text(inner: str) -> str:
 	"""The text of an <si> or <is> element: its <t> runs joined, phonetic guides left out."""
+	if "<![CDATA[" in inner:
+		inner = expand_cdata(inner)
 	if "rPh" in inner:
 		inner = _PHONETIC.sub("", inner)
 	return unescape("".join(_TEXT_RUN.findall(inner)))
