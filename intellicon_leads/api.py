@@ -26,27 +26,35 @@ def upload_chunk(upload_id: str, offset: int, total_size: int, filename: str) ->
 
 
 @frappe.whitelist()
-def preview(file_url: str, sheet: str | None = None, template: str | None = None) -> dict:
+def preview(
+	file_url: str, sheet: str | None = None, template: str | None = None, encoding: str | None = None
+) -> dict:
 	check_can_import()
 	_check_file_access(file_url)
-	return imports.preview_upload(file_url, sheet, template)
+	return imports.preview_upload(file_url, sheet, template, encoding=encoding)
 
 
 @frappe.whitelist()
-def validate_mapping(file_url: str, mapping: str | list | dict, sheet: str | None = None) -> dict:
+def validate_mapping(
+	file_url: str, mapping: str | list | dict, sheet: str | None = None, encoding: str | None = None
+) -> dict:
 	check_can_import()
 	_check_file_access(file_url)
-	return {"fields": imports.check_mapping(file_url, mapping, sheet)}
+	return {"fields": imports.check_mapping(file_url, mapping, sheet, encoding)}
 
 
 @frappe.whitelist(methods=["POST"])
 def review_values(
-	file_url: str, mapping: str | list | dict, sheet: str | None = None, template: str | None = None
+	file_url: str,
+	mapping: str | list | dict,
+	sheet: str | None = None,
+	template: str | None = None,
+	encoding: str | None = None,
 ) -> dict:
 	"""Every Select, Link and Check value in the whole file, valid or with a suggested choice."""
 	check_can_import()
 	_check_file_access(file_url)
-	return imports.review_upload(file_url, mapping, sheet, template).to_dict()
+	return imports.review_upload(file_url, mapping, sheet, template, encoding=encoding).to_dict()
 
 
 @frappe.whitelist(methods=["POST"])
@@ -56,11 +64,12 @@ def check_file(
 	value_maps: str | dict | None = None,
 	sheet: str | None = None,
 	new_links: str | dict | None = None,
+	encoding: str | None = None,
 ) -> dict:
 	"""A whole-file dry run: projected counts and the first errors, nothing written."""
 	check_can_import()
 	_check_file_access(file_url)
-	return imports.dry_run(file_url, mapping, value_maps, sheet, new_links)
+	return imports.dry_run(file_url, mapping, value_maps, sheet, new_links, encoding)
 
 
 @frappe.whitelist(methods=["POST"])
@@ -71,11 +80,18 @@ def start_import(
 	value_maps: str | dict | None = None,
 	sheet: str | None = None,
 	new_links: str | dict | None = None,
+	encoding: str | None = None,
 ) -> dict:
 	check_can_import()
 	_check_file_access(file_url)
 	job = imports.start_import(
-		file_url, mapping, template=template, value_maps=value_maps, sheet=sheet, new_links=new_links
+		file_url,
+		mapping,
+		template=template,
+		value_maps=value_maps,
+		sheet=sheet,
+		new_links=new_links,
+		encoding=encoding,
 	)
 	return {"job": job.name, "status": job.status}
 

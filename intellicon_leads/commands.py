@@ -21,12 +21,13 @@ from frappe.commands import get_site, pass_context
 	is_flag=True,
 	help="Match every Select, Link and Check value that needs it as the wizard suggests",
 )
-@click.option("--sheet", help="Sheet to read (default: the first)")
+@click.option("--sheet", help="Sheet to read (default: the first that has data)")
+@click.option("--encoding", help="Encoding of a CSV file, e.g. windows-1253 (default: detected)")
 @click.option("--dry-run", is_flag=True, help="Check the whole file without writing anything")
 @click.option("--user", default="Administrator", help="Run the import as this user")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the job and its counts")
 @pass_context
-def import_leads(context, file_path, template, sheet, dry_run, user, as_json, accept_suggestions):
+def import_leads(context, file_path, template, sheet, encoding, dry_run, user, as_json, accept_suggestions):
 	import frappe
 
 	from intellicon_leads.lead_import import files, imports
@@ -39,14 +40,24 @@ def import_leads(context, file_path, template, sheet, dry_run, user, as_json, ac
 		saved = template_file(template)
 		name = None if saved else template
 		file = files.save_local_file(file_path)
-		preview = imports.preview_upload(file.file_url, sheet, name, template_doc=saved)
+		preview = imports.preview_upload(file.file_url, sheet, name, template_doc=saved, encoding=encoding)
 		mapping = [c["fieldname"] for c in preview["mapping"]["columns"]]
 		value_maps, new_links = None, None
 		if accept_suggestions:
-			review = imports.review_upload(file.file_url, mapping, sheet, name, template_doc=saved)
+			review = imports.review_upload(
+				file.file_url, mapping, sheet, name, template_doc=saved, encoding=encoding
+			)
 			value_maps, new_links = review.suggested_value_maps()
 		job = imports.create_job(
-			file.file_url, mapping, name, value_maps, sheet, dry_run, new_links, template_doc=saved
+			file.file_url,
+			mapping,
+			name,
+			value_maps,
+			sheet,
+			dry_run,
+			new_links,
+			template_doc=saved,
+			encoding=encoding,
 		)
 		frappe.db.commit()
 		JobRunner(job.name, on_progress=None if as_json else _print_progress).run()

@@ -37,7 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
 	check = commands.add_parser("check", help="a whole-file dry run against the default Lead fields")
 	for sub in (preview, check):
 		sub.add_argument("file")
-		sub.add_argument("--sheet", help="the sheet to read (default: the first)")
+		sub.add_argument("--sheet", help="the sheet to read (default: the first that has data)")
+		sub.add_argument(
+			"--encoding", help="the encoding of a text file, e.g. windows-1253 (default: detected)"
+		)
 		sub.add_argument("--max-size-mb", type=float, default=50, help="refuse larger files (default 50)")
 		sub.add_argument("--template", help="a template JSON file to apply")
 		sub.add_argument("--json", action="store_true", help="print one JSON object")
@@ -84,6 +87,7 @@ def run_preview(args: argparse.Namespace) -> int:
 		max_size=int(args.max_size_mb * MB),
 		limit=args.rows,
 		template=template,
+		encoding=args.encoding,
 	)
 	review = review_file(args, preview.suggestion.fields(), template)
 	if args.json:
@@ -97,7 +101,9 @@ def run_preview(args: argparse.Namespace) -> int:
 def review_file(args: argparse.Namespace, fields: list[str | None], template: Template | None) -> ValueReview:
 	"""The whole file's Select, Link and Check values, with choices from the template or suggested."""
 	made = choices_from_value_maps(template.value_maps, template.new_links) if template else None
-	with open_table(args.file, sheet=args.sheet, max_size=int(args.max_size_mb * MB)) as table:
+	with open_table(
+		args.file, sheet=args.sheet, max_size=int(args.max_size_mb * MB), encoding=args.encoding
+	) as table:
 		return review_values(
 			table.rows(), DEFAULT_LEAD_SCHEMA, fields, table.header, offline_targets, choices=made
 		)
@@ -114,10 +120,14 @@ def run_check(args: argparse.Namespace) -> int:
 	if unknown:
 		raise UsageProblem(f"--match names fields a Lead does not have: {', '.join(unknown)}.")
 	template = load_template(args.template)
-	with open_table(args.file, sheet=args.sheet, max_size=int(args.max_size_mb * MB)) as table:
+	with open_table(
+		args.file, sheet=args.sheet, max_size=int(args.max_size_mb * MB), encoding=args.encoding
+	) as table:
 		fields = choose_fields(table.header, args.mapping, template)
 	value_maps, new_links = chosen_values(args, fields, template)
-	with open_table(args.file, sheet=args.sheet, max_size=int(args.max_size_mb * MB)) as table:
+	with open_table(
+		args.file, sheet=args.sheet, max_size=int(args.max_size_mb * MB), encoding=args.encoding
+	) as table:
 		writer = None
 		if args.failed_out:
 			writer = FailedRecordsWriter(args.failed_out, table.header, failed_file_format(table.format))
@@ -217,7 +227,10 @@ def check_report(
 def print_preview(preview: FilePreview) -> None:
 	where = f", sheet '{preview.sheet}'" if preview.sheet else ""
 	if preview.delimiter:
-		where += f", {preview.encoding}, delimiter {preview.delimiter!r}"
+		unsure = (
+			"" if preview.encoding_confident else " (detection unsure: check the letters, or pass --encoding)"
+		)
+		where += f", {preview.encoding}{unsure}, delimiter {preview.delimiter!r}"
 	print(f"{preview.filename}: {preview.format.upper()}{where}, {preview.size / MB:.1f} MB")
 	print(f"Header on row {preview.header_row}, {len(preview.header)} columns\n")
 	print(f"  {'Column':<28} {'Lead field':<22} {'How':<9} Confidence")

@@ -29,7 +29,11 @@ def settings():
 
 
 def preview_upload(
-	file_url: str, sheet: str | None = None, template: str | None = None, template_doc=None
+	file_url: str,
+	sheet: str | None = None,
+	template: str | None = None,
+	template_doc=None,
+	encoding: str | None = None,
 ) -> dict:
 	"""First rows, suggested mapping, Lead fields, matching templates and the rules in force."""
 	schema = lead_schema()
@@ -44,6 +48,7 @@ def preview_upload(
 			templates=templates.all_templates(),
 			template=chosen,
 			learned=learned_columns(),
+			encoding=encoding or None,
 		)
 	except FileRejected as exc:
 		frappe.throw(str(exc), title=_("File cannot be imported"))
@@ -78,13 +83,18 @@ def value_warnings(preview, schema, template=None) -> list[str]:
 
 
 def review_upload(
-	file_url: str, mapping: Any, sheet: str | None = None, template: str | None = None, template_doc=None
+	file_url: str,
+	mapping: Any,
+	sheet: str | None = None,
+	template: str | None = None,
+	template_doc=None,
+	encoding: str | None = None,
 ) -> ValueReview:
 	"""The whole file's Select, Link and Check values, each valid or with a choice (saved or suggested)."""
 	schema = lead_schema()
 	chosen = template_doc or (templates.load(template) if template else None)
 	made = choices_from_value_maps(chosen.value_maps, chosen.new_links) if chosen else None
-	with _open(file_url, sheet) as table:
+	with _open(file_url, sheet, encoding) as table:
 		fields = _resolved(table.header, mapping)
 		return review_values(table.rows(), schema, fields, table.header, _targets(schema), choices=made)
 
@@ -112,9 +122,11 @@ def rules_in_force() -> dict:
 	}
 
 
-def check_mapping(file_url: str, mapping: Any, sheet: str | None = None) -> list[str | None]:
+def check_mapping(
+	file_url: str, mapping: Any, sheet: str | None = None, encoding: str | None = None
+) -> list[str | None]:
 	"""The mapping as one field per column, or a clear refusal naming what is wrong."""
-	return _resolved(file_header(file_url, sheet)[0], mapping)
+	return _resolved(file_header(file_url, sheet, encoding)[0], mapping)
 
 
 def _resolved(header: list[str], mapping: Any) -> list[str | None]:
@@ -127,12 +139,17 @@ def _resolved(header: list[str], mapping: Any) -> list[str | None]:
 
 
 def dry_run(
-	file_url: str, mapping: Any, value_maps: Any = None, sheet: str | None = None, new_links: Any = None
+	file_url: str,
+	mapping: Any,
+	value_maps: Any = None,
+	sheet: str | None = None,
+	new_links: Any = None,
+	encoding: str | None = None,
 ) -> dict:
 	"""The whole file through validation and duplicate checks, nothing written."""
 	schema = lead_schema()
 	doc = settings()
-	with _open(file_url, sheet) as table:
+	with _open(file_url, sheet, encoding) as table:
 		fields = _resolved(table.header, mapping)
 		pipeline = ImportPipeline(
 			schema,
@@ -173,6 +190,7 @@ def create_job(
 	dry_run: bool = False,
 	new_links: Any = None,
 	template_doc=None,
+	encoding: str | None = None,
 ):
 	"""A Lead Import Job for the file; `template_doc` is an engine Template not saved on the site."""
 	active = frappe.db.get_value(
@@ -181,7 +199,7 @@ def create_job(
 	)
 	if active:
 		return frappe.get_doc(JOB_DOCTYPE, active)
-	header, file_format, sheet_name = file_header(file_url, sheet)
+	header, file_format, sheet_name = file_header(file_url, sheet, encoding)
 	fields = _resolved(header, mapping)
 	saved = template_doc or (templates.load(template) if template else None)
 	maps = {f: dict(m) for f, m in (saved.value_maps if saved else {}).items()}
@@ -200,6 +218,7 @@ def create_job(
 			"file_name": _file_name(file_url),
 			"file_format": file_format,
 			"sheet_name": sheet_name,
+			"encoding": encoding or None,
 			"template": template,
 			"mapping": json.dumps(fields),
 			"value_maps": json.dumps(maps),
@@ -244,8 +263,10 @@ def job_status(job_name: str) -> dict:
 	return data
 
 
-def file_header(file_url: str, sheet: str | None = None) -> tuple[list[str], str, str | None]:
-	with _open(file_url, sheet) as table:
+def file_header(
+	file_url: str, sheet: str | None = None, encoding: str | None = None
+) -> tuple[list[str], str, str | None]:
+	with _open(file_url, sheet, encoding) as table:
 		return list(table.header), table.format, table.sheet
 
 
@@ -260,13 +281,14 @@ def remember_columns(header: list[str], fields: list[str | None]) -> None:
 	frappe.db.set_default(LEARNED_KEY, json.dumps(learned))
 
 
-def _open(file_url: str, sheet: str | None):
+def _open(file_url: str, sheet: str | None, encoding: str | None = None):
 	try:
 		return open_table(
 			files.local_path(file_url),
 			filename=_file_name(file_url),
 			sheet=sheet,
 			max_size=files.max_upload_size(),
+			encoding=encoding or None,
 		)
 	except FileRejected as exc:
 		frappe.throw(str(exc), title=_("File cannot be imported"))

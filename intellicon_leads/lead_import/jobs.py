@@ -63,6 +63,16 @@ def resume_stalled_jobs() -> None:
 			enqueue(name)
 
 
+def open_job_file(job):
+	"""The job's file, read as it was previewed: the same sheet and the encoding the user chose."""
+	return open_table(
+		files.local_path(job.import_file),
+		filename=job.file_name,
+		sheet=job.sheet_name or None,
+		encoding=job.get("encoding") or None,
+	)
+
+
 class JobRunner:
 	def __init__(
 		self,
@@ -105,9 +115,7 @@ class JobRunner:
 		job = self.job
 		schema = lead_schema()
 		store = FrappeStore(schema, job.write_mode or "Documents")
-		with open_table(
-			files.local_path(job.import_file), filename=job.file_name, sheet=job.sheet_name or None
-		) as table:
+		with open_job_file(job) as table:
 			pipeline = ImportPipeline(
 				schema,
 				json.loads(job.mapping),
@@ -200,11 +208,7 @@ class JobRunner:
 
 	def _fail_remaining_rows(self, result: ImportResult, reason: str) -> None:
 		message = _("Not imported: the import stopped ({0}). Import this row again.").format(reason)
-		with open_table(
-			files.local_path(self.job.import_file),
-			filename=self.job.file_name,
-			sheet=self.job.sheet_name or None,
-		) as table:
+		with open_job_file(self.job) as table:
 			for row in table.rows():
 				if row.number > (self.job.last_row or 0):
 					result.total += 1
@@ -240,9 +244,7 @@ class JobRunner:
 		if not self.spool.count():
 			return None
 		job = self.job
-		with open_table(
-			files.local_path(job.import_file), filename=job.file_name, sheet=job.sheet_name or None
-		) as table:
+		with open_job_file(job) as table:
 			header = table.header
 		fmt = failed_file_format(job.file_format or "csv")
 		stem = os.path.splitext(job.file_name or "leads")[0]

@@ -96,6 +96,20 @@ class TestPreviewAndTemplates(LeadImportTestCase):
 		self.assertEqual([c["fieldname"] for c in columns], ["first_name", "email_id"])
 		self.assertEqual(columns[0]["method"], "learned")
 
+	def test_an_encoding_the_user_picks_is_used_from_preview_to_the_leads(self):
+		greek = "First Name,Last Name,Email Address\nΝίκος,Παπαδόπουλος,nikos@example.com\n".encode("cp1253")
+		file = files.save_upload("greek.csv", greek)
+		chosen = imports.preview_upload(file.file_url, encoding="windows-1253")
+		self.assertEqual(chosen["rows"][0]["values"][:2], ["Νίκος", "Παπαδόπουλος"])
+		job = imports.create_job(
+			file.file_url, ["first_name", "last_name", "email_id"], encoding="windows-1253"
+		)
+		self.assertEqual(frappe.db.get_value("Lead Import Job", job.name, "encoding"), "windows-1253")
+		self.run_job(job.name)
+		self.assertEqual(
+			frappe.db.get_value("Lead", {"email_id": "nikos@example.com"}, "last_name"), "Παπαδόπουλος"
+		)
+
 	def test_check_file_projects_counts_without_writing(self):
 		file = files.save_upload("l.csv", csv_bytes([*GOOD, ["Eve", "X", "bad", "", "", ""]]))
 		result = api.check_file(

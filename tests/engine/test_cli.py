@@ -100,3 +100,12 @@ def test_too_large_file_is_refused_with_the_split_advice(tmp_path):
 	out = cli("check", "--max-size-mb", "0.1", str(path))
 	assert out.returncode == 2
 	assert "Split it into smaller batches" in out.stderr
+
+
+def test_an_encoding_given_on_the_command_line_reads_the_letters_right(tmp_path):
+	path = tmp_path / "greek.csv"
+	path.write_bytes("First Name,Last Name,Email\nΝίκος,Παπαδόπουλος,n@example.com\n".encode("cp1253"))
+	guessed = cli("preview", str(path))
+	assert "detection unsure" in guessed.stdout.splitlines()[0]
+	chosen = json.loads(cli("preview", "--json", "--encoding", "windows-1253", str(path)).stdout)
+	assert chosen["rows"][0]["values"][:2] == ["Νίκος", "Παπαδόπουλος"]

@@ -185,6 +185,7 @@ export class ExecuteStep {
 				file_url: state.file.url,
 				mapping: state.mapping,
 				sheet: state.sheet,
+				encoding: state.encoding,
 				...choices_payload(state.choices),
 			});
 			this.render_dry_run(result);
@@ -245,6 +246,7 @@ export class ExecuteStep {
 				mapping: state.mapping,
 				template: state.template,
 				sheet: state.sheet,
+				encoding: state.encoding,
 				...choices_payload(state.choices),
 			});
 			state.job = answer.job;

@@ -272,6 +272,7 @@ export class MapStep {
 				file_url: state.file.url,
 				mapping: state.mapping,
 				sheet: state.sheet,
+				encoding: state.encoding,
 			});
 			return true;
 		} catch (error) {

@@ -28,6 +28,7 @@ export class PreviewStep {
 			),
 			this.summary(data),
 			this.sheet_selector(data),
+			this.encoding_selector(data),
 			this.error,
 			this.warnings(data),
 			h("h3", { class: "lil-subtitle" }, __("Columns in your file")),
@@ -73,6 +74,68 @@ export class PreviewStep {
 				__("This workbook has several sheets; choose the one with the leads.")
 			)
 		);
+	}
+
+	// Text files only: the encoding read from the bytes, and a choice when they fit several.
+	encoding_selector(data) {
+		if (!data.encoding || !["csv", "html"].includes(data.format)) return null;
+		const id = uid("lil-encoding");
+		const known = [
+			["utf-8", __("Unicode (UTF-8)")],
+			["windows-1252", __("Western European (Windows-1252)")],
+			["windows-1250", __("Central European (Windows-1250)")],
+			["windows-1251", __("Cyrillic (Windows-1251)")],
+			["windows-1253", __("Greek (Windows-1253)")],
+			["iso-8859-2", __("Central European (ISO-8859-2)")],
+			["koi8-r", __("Cyrillic (KOI8-R)")],
+			["mac-roman", __("Western (Mac Roman)")],
+			["utf-16", __("Unicode (UTF-16)")],
+		];
+		const current = (data.encoding || "").toLowerCase();
+		if (!known.some(([value]) => value === current)) known.unshift([current, current]);
+		const select = h(
+			"select",
+			{
+				id,
+				class: "form-control input-sm lil-encoding",
+				onchange: () => this.change_encoding(select.value),
+			},
+			known.map(([value, label]) =>
+				h("option", { value, selected: value === current }, label)
+			)
+		);
+		return h(
+			"div",
+			{ class: "form-group lil-encoding-group" },
+			h("label", { for: id, class: "control-label" }, __("Encoding")),
+			select,
+			data.encoding_confident
+				? null
+				: h(
+						"p",
+						{ class: "alert alert-warning small lil-encoding-unsure", role: "status" },
+						__(
+							"The letters of this file could be read in more than one encoding. Check the names in the preview, and choose another encoding if they look wrong."
+						)
+				  )
+		);
+	}
+
+	async change_encoding(encoding) {
+		const { wizard } = this;
+		const previous = wizard.state.encoding;
+		wizard.state.encoding = encoding;
+		wizard.set_busy(true);
+		try {
+			await wizard.load_preview();
+			wizard.go("preview", { focus: false });
+		} catch (error) {
+			wizard.state.encoding = previous;
+			this.error.hidden = false;
+			this.error.textContent = error.message;
+		} finally {
+			wizard.set_busy(false);
+		}
 	}
 
 	async change_sheet(sheet) {

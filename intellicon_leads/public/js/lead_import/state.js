@@ -11,6 +11,7 @@ export class WizardState {
 		this.step = STEPS.includes(values.step) ? values.step : "upload";
 		this.file = values.file || null; // {url, name, size}
 		this.sheet = values.sheet || null;
+		this.encoding = values.encoding || null; // chosen by the user for a text file; null = detected
 		this.template = values.template || null;
 		this.mapping = Array.isArray(values.mapping) ? values.mapping : null; // fieldname|null per column
 		this.manual = Array.isArray(values.manual) ? values.manual : []; // true where the user picked
@@ -33,12 +34,13 @@ export class WizardState {
 	}
 
 	save() {
-		const { step, file, sheet, template, mapping, manual, job, choices } = this;
+		const { step, file, sheet, encoding, template, mapping, manual, job, choices } = this;
 		const values = {
 			version: VERSION,
 			step,
 			file,
 			sheet,
+			encoding,
 			template,
 			mapping,
 			manual,

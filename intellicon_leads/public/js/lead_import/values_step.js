@@ -58,7 +58,13 @@ export class ValuesStep {
 
 	key() {
 		const { state } = this.wizard;
-		return JSON.stringify([state.file && state.file.url, state.sheet, state.mapping, state.template]);
+		return JSON.stringify([
+			state.file && state.file.url,
+			state.sheet,
+			state.encoding,
+			state.mapping,
+			state.template,
+		]);
 	}
 
 	async load(state) {
@@ -72,6 +78,7 @@ export class ValuesStep {
 				file_url: state.file.url,
 				mapping: state.mapping,
 				sheet: state.sheet,
+				encoding: state.encoding,
 				template: state.template,
 			});
 			this.review_key = this.key();

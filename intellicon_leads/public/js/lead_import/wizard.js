@@ -130,6 +130,7 @@ export class LeadImportWizard {
 		const data = await call("preview", {
 			file_url: state.file.url,
 			sheet: state.sheet,
+			encoding: state.encoding,
 			template,
 		});
 		this.preview = data;
