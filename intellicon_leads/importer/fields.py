@@ -78,10 +78,17 @@ class Schema:
 
 	doctype: str
 	fields: tuple[Field, ...]
+	# Groups of fields of which a record needs at least one ("a person's or an organisation's name").
+	one_of: tuple[tuple[str, ...], ...] = ()
 	_by_name: dict[str, Field] = field(init=False, repr=False, compare=False)
 
 	def __post_init__(self) -> None:
 		object.__setattr__(self, "_by_name", {f.fieldname: f for f in self.fields})
+
+	def needs_one_of(self) -> list[tuple[Field, ...]]:
+		"""The one-of groups, as the fields of each that this schema has."""
+		groups = [tuple(self._by_name[f] for f in group if f in self._by_name) for group in self.one_of]
+		return [g for g in groups if g]
 
 	def __contains__(self, fieldname: object) -> bool:
 		return fieldname in self._by_name
@@ -100,14 +107,19 @@ class Schema:
 		"""This schema plus `extra` fields (custom fields), later names replacing earlier ones."""
 		merged = dict(self._by_name)
 		merged.update((f.fieldname, f) for f in extra)
-		return Schema(self.doctype, tuple(merged.values()))
+		return Schema(self.doctype, tuple(merged.values()), self.one_of)
 
 	def to_dict(self) -> dict:
-		return {"doctype": self.doctype, "fields": [f.to_dict() for f in self.fields]}
+		return {
+			"doctype": self.doctype,
+			"fields": [f.to_dict() for f in self.fields],
+			"one_of": [list(g) for g in self.one_of],
+		}
 
 	@classmethod
 	def from_dict(cls, data: dict) -> Schema:
-		return cls(data["doctype"], tuple(Field.from_dict(f) for f in data["fields"]))
+		one_of = tuple(tuple(g) for g in data.get("one_of") or ())
+		return cls(data["doctype"], tuple(Field.from_dict(f) for f in data["fields"]), one_of)
 
 
 LEAD_STATUSES = (

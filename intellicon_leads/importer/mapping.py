@@ -382,6 +382,12 @@ def resolve_mapping(
 			f"Required fields are not mapped: {', '.join(missing)}. "
 			"Map a column to each, or add the column to your file."
 		)
+	for group in schema.needs_one_of():
+		if not any(df.fieldname in fields for df in group):
+			labels = ", ".join(df.label for df in group)
+			messages.append(
+				f"Map a column to at least one of: {labels}. A {schema.doctype} needs one of them."
+			)
 	if messages:
 		raise MappingError(messages)
 	return fields

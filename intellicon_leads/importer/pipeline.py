@@ -18,6 +18,7 @@ from intellicon_leads.importer.values import (
 	InvalidValue,
 	infer_date_order,
 	make_parser,
+	missing_one_of_message,
 	missing_required_message,
 	row_error,
 	value_key,
@@ -167,6 +168,10 @@ class ImportPipeline:
 		self._matchers = self.rule.normalizers(schema)
 		self._defaults = {f.fieldname: f.default for f in schema.fields if f.default}
 		self._required = [f for f in schema.fields if f.required and not f.default]
+		self._one_of = [
+			([f.fieldname for f in group], missing_one_of_message(group).format(doctype=schema.doctype))
+			for group in schema.needs_one_of()
+		]
 
 	# -- running ---------------------------------------------------------------------------------
 
@@ -242,6 +247,10 @@ class ImportPipeline:
 			if field_.fieldname not in record:
 				errors = errors or []
 				errors.append(("missing_required", f"Row {number}: {missing_required_message(field_)}"))
+		for group, message in self._one_of:
+			if not any(fieldname in record for fieldname in group):
+				errors = errors or []
+				errors.append(("missing_required", f"Row {number}: {message}"))
 		if extra:
 			errors = errors or []
 			errors.append(("extra_cells", _extra_cells_message(number, extra)))

@@ -67,6 +67,12 @@ def missing_required_message(field: Field) -> str:
 	return f"{field.label} is required but this row has no value for it. Fill it in, or map a column to it."
 
 
+def missing_one_of_message(fields) -> str:
+	labels = [f.label for f in fields]
+	listed = ", ".join(labels[:-1]) + f" or {labels[-1]}" if len(labels) > 1 else labels[0]
+	return f"This row has no {listed}; a {{doctype}} needs one of them. Fill one in."
+
+
 def make_parser(field: Field, *, date_order: str | None = None) -> Parser:
 	"""A function that cleans one raw cell value for `field`, or raises InvalidValue."""
 	if date_order not in (None, *DATE_ORDERS):

@@ -11,6 +11,8 @@ from intellicon_leads.lead_import import LEAD_DOCTYPE
 TEXT_TYPES = {"Small Text", "Text", "Long Text", "Text Editor", "Markdown Editor", "HTML Editor", "Code"}
 SAME_TYPES = {"Select", "Link", "Int", "Float", "Currency", "Percent", "Date", "Datetime", "Check", "Phone"}
 DATA_OPTIONS = {"Email": "Email", "Phone": "Phone", "URL": "URL"}
+# What ERPNext's Lead names a lead after: the person, else the organisation, else the email address.
+NAME_SOURCES = ("first_name", "middle_name", "last_name", "company_name", "email_id")
 NEVER_IMPORTED = {"naming_series", "amended_from", "lead_name", "title", "image"}
 # Defaults that only mean something when a document is made; Fast mode resolves them through new_doc.
 DYNAMIC_DEFAULTS = ("Today", "Now", "__user", ":")
@@ -20,7 +22,21 @@ def lead_schema(doctype: str = LEAD_DOCTYPE) -> Schema:
 	"""Every field a user could fill from a file, in form order."""
 	meta = frappe.get_meta(doctype)
 	fields = tuple(f for df in meta.fields if (f := to_field(df)) is not None)
-	return Schema(doctype, fields)
+	return Schema(doctype, fields, one_of=name_rule(meta, fields))
+
+
+def name_rule(meta, fields) -> tuple[tuple[str, ...], ...]:
+	"""ERPNext's Lead controller refuses a lead with no person's name, organisation or email
+	("A Lead requires either a person's name or an organization's name"); where no name field is
+	required, the engine checks the same rule so that a dry run predicts it."""
+	names = {f.fieldname for f in fields}
+	if (
+		meta.name != LEAD_DOCTYPE
+		or "first_name" not in names
+		or any(f.required for f in fields if f.fieldname in NAME_SOURCES)
+	):
+		return ()
+	return (tuple(f for f in NAME_SOURCES if f in names),)
 
 
 def to_field(df) -> Field | None:

@@ -66,8 +66,7 @@ class TestImportIntoLeads(LeadImportTestCase):
 		self.assertIn("'Hot' is not a valid Status", errors[8])
 		self.assertIn("duplicate of row 2", errors[9])
 		labels = set(job.error_summary)
-		no_name = "Missing required field" if first_name_required() else "Could not be saved"
-		self.assertTrue({no_name, "Invalid email format", "Invalid phone format"} <= labels)
+		self.assertTrue({"Missing required field", "Invalid email format", "Invalid phone format"} <= labels)
 		self.assertTrue({"Value not in dropdown options", "Duplicate detected"} <= labels)
 
 	def test_failed_records_corrected_and_reimported_all_pass(self):

@@ -10,8 +10,8 @@ from lead_files import HEADER, read_back, write_csv, write_xls, write_xlsx
 
 from intellicon_leads.importer.dedup import FILL_EMPTY, IN_FILE_MERGE, SKIP, UPDATE, DuplicateRule
 from intellicon_leads.importer.failed import FailedRecordsWriter, failed_file_format
-from intellicon_leads.importer.fields import DEFAULT_LEAD_SCHEMA, Field
-from intellicon_leads.importer.mapping import resolve_mapping, suggest_mapping
+from intellicon_leads.importer.fields import DEFAULT_LEAD_SCHEMA, Field, Schema
+from intellicon_leads.importer.mapping import MappingError, resolve_mapping, suggest_mapping
 from intellicon_leads.importer.pipeline import ImportPipeline
 from intellicon_leads.importer.reading import open_table
 from intellicon_leads.importer.store import MemoryStore, WriteResult
@@ -370,3 +370,25 @@ def test_every_row_is_accounted_for_whatever_the_mix(tmp_path, seed):
 	assert result.total == len(rows)
 	reported = {o.row for o in result.outcomes}
 	assert len(reported) == result.failed + result.skipped
+
+
+def test_a_record_needing_one_of_several_fields_fails_without_any_and_passes_with_one(tmp_path):
+	schema = Schema(
+		"Lead",
+		(
+			Field("first_name", "First Name"),
+			Field("company_name", "Organization Name"),
+			Field("city", "City"),
+		),
+		one_of=(("first_name", "company_name"),),
+	)
+	rows = [["", "", "Paris"], ["", "Acme", "Rome"], ["Ann", "", ""]]
+	path = write_csv(tmp_path / "names.csv", rows, ["First Name", "Organization", "City"])
+	with open_table(path) as table:
+		result = ImportPipeline(schema, ["first_name", "company_name", "city"], MemoryStore(schema)).run(
+			table
+		)
+	assert (result.imported, result.failed) == (2, 1)
+	assert "has no First Name or Organization Name; a Lead needs one of them" in result.outcomes[0].message
+	with pytest.raises(MappingError, match="at least one of: First Name, Organization Name"):
+		resolve_mapping(["City"], schema, ["city"])
