@@ -171,6 +171,8 @@ class TestValueChoices(LeadImportTestCase):
 class TestBenchCommandWithChoices(LeadImportTestCase):
 	"""bench import-leads in its own process: it commits, so the test cleans up."""
 
+	starts_without_leads = False
+
 	def tearDown(self) -> None:
 		frappe.db.rollback()
 		for row in ROWS:

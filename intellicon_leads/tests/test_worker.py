@@ -35,6 +35,8 @@ def bench(*args: str) -> subprocess.CompletedProcess:
 class TestRealWorker(LeadImportTestCase):
 	"""These commit, because another process must see the data; they clean up after themselves."""
 
+	starts_without_leads = False
+
 	def tearDown(self) -> None:
 		frappe.db.rollback()
 		for email in (
