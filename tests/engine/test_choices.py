@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 from lead_files import write_csv, write_xls, write_xlsx
+from test_cli import cli
 
 from intellicon_leads.importer.choices import (
 	CREATE,
@@ -321,15 +320,6 @@ def test_a_column_of_free_text_is_not_offered_as_choices(tmp_path):
 		review = review_values(table.rows(), SCHEMA, fields, table.header)
 	(status,) = review.columns
 	assert status.too_many and len(status.values) == 5000 and status.rows == 5100
-
-
-def cli(*args: str) -> subprocess.CompletedProcess:
-	return subprocess.run(
-		[sys.executable, "-m", "intellicon_leads.importer", *args],
-		capture_output=True,
-		text=True,
-		timeout=120,
-	)
 
 
 def test_cli_preview_lists_values_needing_a_match_with_counts_and_suggestions(tmp_path):
