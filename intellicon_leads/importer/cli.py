@@ -18,7 +18,7 @@ from intellicon_leads.importer.pipeline import FAILED, ImportPipeline, ImportRes
 from intellicon_leads.importer.preview import FilePreview, display_value, preview_file
 from intellicon_leads.importer.reading import FileRejected, open_table
 from intellicon_leads.importer.store import MemoryStore
-from intellicon_leads.importer.value_scan import ValueReview, choices_from_value_maps, review_values
+from intellicon_leads.importer.value_scan import ValueReview, review_values, saved_choices
 from intellicon_leads.importer.vocabulary import country_names_in_english
 
 MB = 1024 * 1024
@@ -100,12 +100,16 @@ def run_preview(args: argparse.Namespace) -> int:
 
 def review_file(args: argparse.Namespace, fields: list[str | None], template: Template | None) -> ValueReview:
 	"""The whole file's Select, Link and Check values, with choices from the template or suggested."""
-	made = choices_from_value_maps(template.value_maps, template.new_links) if template else None
 	with open_table(
 		args.file, sheet=args.sheet, max_size=int(args.max_size_mb * MB), encoding=args.encoding
 	) as table:
 		return review_values(
-			table.rows(), DEFAULT_LEAD_SCHEMA, fields, table.header, offline_targets, choices=made
+			table.rows(),
+			DEFAULT_LEAD_SCHEMA,
+			fields,
+			table.header,
+			offline_targets,
+			choices=saved_choices(template),
 		)
 
 

@@ -208,3 +208,8 @@ def choices_from_value_maps(
 				action = MATCH
 			choices.setdefault(fieldname, {})[value] = ValueChoice(action, target, SAVED)
 	return choices
+
+
+def saved_choices(template) -> dict[str, dict[str, ValueChoice]] | None:
+	"""A template's value choices, as review_values takes them; None without a template."""
+	return choices_from_value_maps(template.value_maps, template.new_links) if template else None

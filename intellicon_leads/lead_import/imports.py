@@ -12,7 +12,7 @@ from intellicon_leads.importer.mapping import MappingError, normalize_header, re
 from intellicon_leads.importer.pipeline import ImportPipeline
 from intellicon_leads.importer.preview import preview_file
 from intellicon_leads.importer.reading import FileRejected, Row, open_table
-from intellicon_leads.importer.value_scan import SAVED, ValueReview, choices_from_value_maps, review_values
+from intellicon_leads.importer.value_scan import SAVED, ValueReview, review_values, saved_choices
 from intellicon_leads.lead_import import JOB_DOCTYPE, files, json_argument, templates
 from intellicon_leads.lead_import.jobs import enqueue, job_id
 from intellicon_leads.lead_import.links import link_targets
@@ -64,10 +64,14 @@ def preview_upload(
 
 def value_warnings(preview, schema, template=None) -> list[str]:
 	"""Values in the first rows that a field cannot take as they are: matched in the next steps."""
-	made = choices_from_value_maps(template.value_maps, template.new_links) if template else None
 	rows = [Row(number, values, []) for number, values in preview.rows]
 	review = review_values(
-		rows, schema, preview.suggestion.fields(), preview.header, _targets(schema), choices=made
+		rows,
+		schema,
+		preview.suggestion.fields(),
+		preview.header,
+		_targets(schema),
+		choices=saved_choices(template),
 	)
 	warnings = []
 	for column in review.columns:
@@ -93,10 +97,11 @@ def review_upload(
 	"""The whole file's Select, Link and Check values, each valid or with a choice (saved or suggested)."""
 	schema = lead_schema()
 	chosen = template_doc or (templates.load(template) if template else None)
-	made = choices_from_value_maps(chosen.value_maps, chosen.new_links) if chosen else None
 	with _open(file_url, sheet, encoding) as table:
 		fields = _resolved(table.header, mapping)
-		return review_values(table.rows(), schema, fields, table.header, _targets(schema), choices=made)
+		return review_values(
+			table.rows(), schema, fields, table.header, _targets(schema), choices=saved_choices(chosen)
+		)
 
 
 def _targets(schema):

@@ -121,33 +121,25 @@ export class PreviewStep {
 		);
 	}
 
-	async change_encoding(encoding) {
-		const { wizard } = this;
-		const previous = wizard.state.encoding;
-		wizard.state.encoding = encoding;
-		wizard.set_busy(true);
-		try {
-			await wizard.load_preview();
-			wizard.go("preview", { focus: false });
-		} catch (error) {
-			wizard.state.encoding = previous;
-			this.error.hidden = false;
-			this.error.textContent = error.message;
-		} finally {
-			wizard.set_busy(false);
-		}
+	change_encoding(encoding) {
+		return this.reread("encoding", encoding, {});
 	}
 
-	async change_sheet(sheet) {
+	change_sheet(sheet) {
+		return this.reread("sheet", sheet, { remap: true });
+	}
+
+	// The file read again with another sheet or encoding; the previous one stays if that fails.
+	async reread(key, value, options) {
 		const { wizard } = this;
-		const previous = wizard.state.sheet;
-		wizard.state.sheet = sheet;
+		const previous = wizard.state[key];
+		wizard.state[key] = value;
 		wizard.set_busy(true);
 		try {
-			await wizard.load_preview({ remap: true });
+			await wizard.load_preview(options);
 			wizard.go("preview", { focus: false });
 		} catch (error) {
-			wizard.state.sheet = previous;
+			wizard.state[key] = previous;
 			this.error.hidden = false;
 			this.error.textContent = error.message;
 		} finally {
