@@ -39,6 +39,7 @@ def import_leads(context, file_path, template, sheet, dry_run, user, as_json, ac
 		saved = template_file(template)
 		name = None if saved else template
 		file = files.save_local_file(file_path)
+		frappe.db.commit()  # the upload is kept even if making the job has to be tried again
 		preview = imports.preview_upload(file.file_url, sheet, name, template_doc=saved)
 		mapping = [c["fieldname"] for c in preview["mapping"]["columns"]]
 		value_maps, new_links = None, None
