@@ -40,6 +40,7 @@ def import_leads(context, file_path, template, sheet, encoding, dry_run, user, a
 		saved = template_file(template)
 		name = None if saved else template
 		file = files.save_local_file(file_path)
+		frappe.db.commit()  # the upload is kept even if making the job has to be tried again
 		preview = imports.preview_upload(file.file_url, sheet, name, template_doc=saved, encoding=encoding)
 		mapping = [c["fieldname"] for c in preview["mapping"]["columns"]]
 		value_maps, new_links = None, None

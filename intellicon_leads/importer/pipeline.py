@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -12,7 +14,7 @@ from typing import Any
 from intellicon_leads.importer.dedup import FILL_EMPTY, IN_FILE_MERGE, SKIP, DuplicateRule, changes_for
 from intellicon_leads.importer.fields import Field, Schema
 from intellicon_leads.importer.reading import FileRejected, Row
-from intellicon_leads.importer.store import ExistingRecord, Store, WriteResult
+from intellicon_leads.importer.store import BatchConflict, ExistingRecord, Store, WriteResult
 from intellicon_leads.importer.values import (
 	ERROR_KINDS,
 	InvalidValue,
@@ -26,6 +28,9 @@ from intellicon_leads.importer.values import (
 
 IMPORTED, UPDATED, SKIPPED, FAILED = "imported", "updated", "skipped", "failed"
 DATE_SAMPLE_ROWS = 1000
+# A batch another import keeps locked is tried this many more times, waiting a little longer each time.
+CONFLICT_RETRIES = 6
+CONFLICT_BACKOFF_SECONDS = 0.2
 
 
 @dataclass(slots=True)
@@ -110,6 +115,36 @@ class FailedSink:
 	def add(self, row_number: int, values: list, extra: list, message: str) -> None: ...
 
 
+@dataclass
+class _BatchStart:
+	"""What a batch changes in memory, as it was before the batch: restored when the store loses it."""
+
+	counts: dict[str, int]
+	outcomes: int
+	error_summary: Counter
+	created_links: dict[str, list[str]]
+	done: list[bool]
+
+	@classmethod
+	def of(cls, result: ImportResult, batch: list[_Item]) -> _BatchStart:
+		return cls(
+			{k: getattr(result, k) for k in (IMPORTED, UPDATED, SKIPPED, FAILED)},
+			len(result.outcomes),
+			Counter(result.error_summary),
+			copy.deepcopy(result.created_links),
+			[item.done for item in batch],
+		)
+
+	def restore(self, result: ImportResult, batch: list[_Item]) -> None:
+		for key, value in self.counts.items():
+			setattr(result, key, value)
+		del result.outcomes[self.outcomes :]
+		result.error_summary = Counter(self.error_summary)
+		result.created_links = copy.deepcopy(self.created_links)
+		for item, done in zip(batch, self.done, strict=True):
+			item.done = done
+
+
 @dataclass(slots=True)
 class _Item:
 	number: int
@@ -143,6 +178,7 @@ class ImportPipeline:
 		date_order: str | None = None,
 		resume_after_row: int = 0,
 		resume_result: ImportResult | None = None,
+		conflict_retries: int = CONFLICT_RETRIES,
 	) -> None:
 		self.schema = schema
 		self.fields = fields
@@ -161,6 +197,9 @@ class ImportPipeline:
 		self.default_date_order = date_order
 		self.resume_after_row = resume_after_row
 		self.result = resume_result or ImportResult()
+		self.conflict_retries = max(0, conflict_retries)
+		# Failed rows of the batch being written: they reach the sink only once the batch is written.
+		self._held_failures: list[tuple[int, list, list, str]] | None = None
 		self._last_progress = float("-inf")
 		self._batch: list[_Item] = []
 		self._pending: dict[int, _Item] = {}
@@ -306,6 +345,27 @@ class ImportPipeline:
 		self._pending.clear()
 		if not batch:
 			return
+		for attempt in range(self.conflict_retries + 1):
+			start = _BatchStart.of(self.result, batch)
+			self._held_failures = []
+			try:
+				report = self._write_batch(batch)
+			except BatchConflict as exc:
+				start.restore(self.result, batch)
+				self._held_failures = None
+				if attempt == self.conflict_retries:
+					raise BatchConflict(_conflict_message(batch, attempt + 1)) from exc
+				time.sleep(CONFLICT_BACKOFF_SECONDS * 2**attempt * random.uniform(0.5, 1.5))
+				continue
+			self._release_failures()
+			if self.on_batch:
+				self.on_batch(report)
+			return
+
+	def _write_batch(self, batch: list[_Item]) -> BatchReport:
+		"""Claim the batch's keys, then look up, decide and write; BatchConflict means none of it happened."""
+		if not self.dry_run:
+			self.store.claim({key for item in batch if not item.done for key in item.keys})
 		self._resolve_links(batch)
 		existing = self._find_existing([i for i in batch if not i.done])
 		inserts: list[_Item] = []
@@ -316,8 +376,13 @@ class ImportPipeline:
 		report = BatchReport(batch[-1].number, [], [], self.result)
 		self._write_inserts(inserts, report)
 		self._write_updates(updates, report)
-		if self.on_batch:
-			self.on_batch(report)
+		return report
+
+	def _release_failures(self) -> None:
+		held, self._held_failures = self._held_failures or [], None
+		if self.failed_sink is not None:
+			for failure in held:
+				self.failed_sink.add(*failure)
 
 	def _decide(
 		self, item: _Item, hit: tuple[str, ExistingRecord] | None, inserts: list, updates: list
@@ -360,6 +425,8 @@ class ImportPipeline:
 				continue
 			try:
 				hits = self.store.find_existing(fieldname, set(wanted))
+			except BatchConflict:
+				raise
 			except Exception as exc:
 				self._fail_items(items, f"the duplicate check could not run ({exc})")
 				return {}
@@ -378,6 +445,8 @@ class ImportPipeline:
 				continue
 			try:
 				names = self.store.resolve_links(field_.link_doctype, values)
+			except BatchConflict:
+				raise
 			except Exception as exc:
 				self._fail_items(batch, f"links to {field_.link_doctype} could not be checked ({exc})")
 				return
@@ -409,6 +478,8 @@ class ImportPipeline:
 			if not self.dry_run:
 				try:
 					name = self.store.create_link(field_.link_doctype, name)
+				except BatchConflict:
+					raise
 				except Exception as exc:
 					errors[value] = f"the {field_.link_doctype} '{name}' could not be created: {exc}"
 					continue
@@ -462,6 +533,8 @@ class ImportPipeline:
 		"""A store that raises fails the whole batch with the reason, so every row stays accounted for."""
 		try:
 			results = method(payload)
+		except BatchConflict:
+			raise
 		except Exception as exc:
 			return [WriteResult(error=str(exc) or type(exc).__name__) for _ in items]
 		if len(results) != len(items):
@@ -500,7 +573,9 @@ class ImportPipeline:
 		self.result.failed += 1
 		self.result.outcomes.append(RowOutcome(number, FAILED, message, kinds))
 		self.result.error_summary.update(kinds)
-		if self.failed_sink is not None:
+		if self._held_failures is not None:
+			self._held_failures.append((number, values, extra, message))
+		elif self.failed_sink is not None:
 			self.failed_sink.add(number, values, extra, message)
 
 	def _report_progress(self, started: float, force: bool = False) -> None:
@@ -521,6 +596,14 @@ class ImportPipeline:
 def _fraction(table: Any) -> float:
 	progress = getattr(table, "progress", None)
 	return float(progress()) if progress else 0.0
+
+
+def _conflict_message(batch: list[_Item], attempts: int) -> str:
+	return (
+		f"rows {batch[0].number} to {batch[-1].number} could not be written after {attempts} tries, because "
+		"other imports kept the same leads locked. Wait until the other imports have finished, then import "
+		"the failed-records file again"
+	)
 
 
 def _extra_cells_message(number: int, extra: list) -> str:

@@ -11,6 +11,13 @@ from intellicon_leads.importer.dedup import NORMALIZERS, normalize_text
 from intellicon_leads.importer.fields import DEFAULT_LEAD_SCHEMA, Schema
 
 
+class BatchConflict(Exception):
+	"""Another writer held what the batch needed (a deadlock, or a lock not granted in time).
+
+	The store has already undone everything written since the last checkpoint: the batch can run again.
+	"""
+
+
 @dataclass
 class ExistingRecord:
 	name: str
@@ -27,6 +34,14 @@ class WriteResult:
 
 class Store(Protocol):
 	"""What the pipeline needs from a database; every call takes a whole batch."""
+
+	def claim(self, keys: set[tuple[str, str]]) -> None:
+		"""Hold these (fieldname, normalised value) keys until the batch is committed or rolled back.
+
+		Called first in every batch that writes: while a key is held, no other import writes a record
+		with it, and `find_existing` sees every record committed before. Raises BatchConflict.
+		"""
+		...
 
 	def find_existing(self, fieldname: str, keys: set[str]) -> dict[str, ExistingRecord]:
 		"""Existing records whose `fieldname`, normalised like the keys, is one of `keys`; by key."""
@@ -65,6 +80,9 @@ class MemoryStore:
 	def __post_init__(self) -> None:
 		self._links = {dt: {str(v).casefold(): v for v in names} for dt, names in self.links.items()}
 		self._counter = len(self.records)
+
+	def claim(self, keys: set[tuple[str, str]]) -> None:
+		self.calls.append(f"claim:{len(keys)}")
 
 	def find_existing(self, fieldname: str, keys: set[str]) -> dict[str, ExistingRecord]:
 		self.calls.append(f"find_existing:{fieldname}:{len(keys)}")

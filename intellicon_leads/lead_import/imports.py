@@ -17,7 +17,7 @@ from intellicon_leads.lead_import import JOB_DOCTYPE, files, json_argument, temp
 from intellicon_leads.lead_import.jobs import enqueue, job_id
 from intellicon_leads.lead_import.links import link_targets
 from intellicon_leads.lead_import.schema import lead_schema
-from intellicon_leads.lead_import.store import DOCUMENTS, FrappeStore, write_mode_for
+from intellicon_leads.lead_import.store import DOCUMENTS, FrappeStore, retry_on_conflict, write_mode_for
 
 ACTIVE_STATUSES = ("Queued", "Processing")
 LEARNED_KEY = "intellicon_lead_import_learned_columns"
@@ -197,7 +197,29 @@ def create_job(
 	template_doc=None,
 	encoding: str | None = None,
 ):
-	"""A Lead Import Job for the file; `template_doc` is an engine Template not saved on the site."""
+	"""A Lead Import Job for the file; `template_doc` is an engine Template not saved on the site.
+
+	Call it with nothing uncommitted: a deadlock with another import starting at the same moment rolls
+	the transaction back, and the job is made again.
+	"""
+	return retry_on_conflict(
+		lambda: _create_job(
+			file_url, mapping, template, value_maps, sheet, dry_run, new_links, template_doc, encoding
+		)
+	)
+
+
+def _create_job(
+	file_url: str,
+	mapping: Any,
+	template: str | None,
+	value_maps: Any,
+	sheet: str | None,
+	dry_run: bool,
+	new_links: Any,
+	template_doc,
+	encoding: str | None,
+):
 	active = frappe.db.get_value(
 		JOB_DOCTYPE,
 		{"import_file": file_url, "status": ("in", ACTIVE_STATUSES), "dry_run": int(bool(dry_run))},

@@ -20,7 +20,7 @@ from intellicon_leads.importer.pipeline import BatchReport, ImportPipeline, Impo
 from intellicon_leads.importer.reading import FileRejected, open_table
 from intellicon_leads.lead_import import JOB_DOCTYPE, files
 from intellicon_leads.lead_import.schema import lead_schema
-from intellicon_leads.lead_import.store import FrappeStore, readable_error
+from intellicon_leads.lead_import.store import FrappeStore, read_committed, readable_error
 
 # Documents mode runs about 1,000 rows/s: a 50 MB file (300k rows) needs minutes, never an hour.
 JOB_TIMEOUT = 60 * 60
@@ -92,13 +92,14 @@ class JobRunner:
 	def run(self) -> None:
 		if self.job.status in FINAL_STATUSES:
 			return
-		self._start()
-		try:
-			result = self._import()
-		except Exception as exc:
-			self._fail(exc)
-			return
-		self._finish(result)
+		with read_committed():
+			self._start()
+			try:
+				result = self._import()
+			except Exception as exc:
+				self._fail(exc)
+				return
+			self._finish(result)
 
 	def _start(self) -> None:
 		resuming = bool(self.job.last_row)

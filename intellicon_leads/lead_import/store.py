@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
+import random
 import re
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import frappe
 from frappe import _
@@ -16,7 +20,7 @@ from frappe.utils import now_datetime, strip_html
 from intellicon_leads.importer.choices import LinkTargets
 from intellicon_leads.importer.dedup import NORMALIZERS, normalize_text
 from intellicon_leads.importer.fields import Schema
-from intellicon_leads.importer.store import ExistingRecord, WriteResult
+from intellicon_leads.importer.store import BatchConflict, ExistingRecord, WriteResult
 from intellicon_leads.lead_import import links
 
 DOCUMENTS = "Documents"
@@ -25,6 +29,88 @@ FAST = "Fast"
 OWN_LEAD_MODULE = "Intellicon Leads"
 _SAVEPOINT = "lead_import_row"
 _BATCH_SAVEPOINT = "lead_import_batch"
+# How long a batch waits for another import's batch holding one of its keys to commit.
+KEY_WAIT_SECONDS = 30
+_LOCKS_PER_STATEMENT = 100
+# MariaDB's error numbers for a deadlock and a lock wait timeout.
+_LOCK_CONFLICTS = (1213, 1205)
+_PHONE_EXTENSION = r"(?i)\s*(?:ext\.?|x|#)\s*[0-9]+\s*$"
+T = TypeVar("T")
+
+
+def is_lock_conflict(exc: BaseException | None) -> bool:
+	"""A deadlock or a lock wait timeout, however Frappe or pymysql wrapped it."""
+	while exc is not None:
+		if isinstance(exc, frappe.QueryDeadlockError | frappe.QueryTimeoutError):
+			return True
+		if exc.args and exc.args[0] in _LOCK_CONFLICTS:
+			return True
+		exc = exc.__cause__ or exc.__context__
+	return False
+
+
+def key_lock_name(doctype: str, fieldname: str, key: str) -> str:
+	"""The MariaDB lock name of one duplicate key on this site (lock names are server-wide, 64 chars)."""
+	text = f"{frappe.conf.db_name}\0{doctype}\0{fieldname}\0{key}"
+	return "intellicon_leads:" + hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def release_key_locks() -> None:
+	frappe.db.sql("select release_all_locks()")
+
+
+@contextmanager
+def read_committed() -> Iterator[None]:
+	"""The transactions started inside read what others committed up to each statement.
+
+	A batch claims its keys and only then looks them up: under REPEATABLE READ that look-up could read a
+	snapshot taken before another import committed the same keys.
+	"""
+	previous = frappe.db.sql("select @@session.tx_isolation")[0][0]
+	frappe.db.sql("set session transaction isolation level read committed")
+	try:
+		yield
+	finally:
+		frappe.db.sql(f"set session transaction isolation level {previous.replace('-', ' ')}")
+
+
+def retry_on_conflict(write: Callable[[], T], attempts: int = 6) -> T:
+	"""`write` is a whole transaction from the last commit on: after a deadlock, roll back and run it again."""
+	for attempt in range(attempts):
+		try:
+			return write()
+		except Exception as exc:
+			if not is_lock_conflict(exc):
+				raise
+			frappe.db.rollback()
+			if attempt == attempts - 1:
+				frappe.throw(
+					_(
+						"Other imports were starting at the same moment and the database could not make room "
+						"for this one. Start the import again."
+					),
+					title=_("Import not started"),
+				)
+			time.sleep(0.1 * 2**attempt * random.uniform(0.5, 1.5))
+	raise AssertionError("unreachable")
+
+
+def lost_on_conflict(method: Callable[..., T]) -> Callable[..., T]:
+	"""A store call that meets a deadlock or lock wait timeout undoes the batch and says BatchConflict."""
+
+	@functools.wraps(method)
+	def guarded(store: FrappeStore, *args, **kwargs) -> T:
+		try:
+			return method(store, *args, **kwargs)
+		except BatchConflict:
+			raise
+		except Exception as exc:
+			if not is_lock_conflict(exc):
+				raise
+			store.lose_batch()
+			raise BatchConflict(str(exc)) from exc
+
+	return guarded
 
 
 @contextmanager
@@ -68,6 +154,11 @@ class FrappeStore:
 
 	Duplicate look-ups load one index per match field up front, then answer each batch from it:
 	one query per field per import, not one per row, and phones compare by digits.
+
+	Imports running at the same time: each batch first takes a MariaDB named lock per duplicate key
+	(sorted, so two batches never wait on each other in a circle), held until the batch commits or rolls
+	back; then keys the index does not know are looked up again in the table, so a lead another import
+	committed meanwhile is found. A deadlock or lock wait timeout rolls the batch back (BatchConflict).
 	"""
 
 	def __init__(self, schema: Schema, mode: str = DOCUMENTS) -> None:
@@ -79,10 +170,41 @@ class FrappeStore:
 		self._fast_rows: FastRows | None = None
 		self._documents: DocumentShortcuts | None = None
 
+	# -- keys held by the batch -------------------------------------------------------------------
+
+	@lost_on_conflict
+	def claim(self, keys: set[tuple[str, str]]) -> None:
+		names = sorted({key_lock_name(self.doctype, fieldname, key) for fieldname, key in keys})
+		if not names:
+			return
+		frappe.db.after_commit.add(release_key_locks)
+		frappe.db.after_rollback.add(release_key_locks)
+		for start in range(0, len(names), _LOCKS_PER_STATEMENT):
+			chunk = names[start : start + _LOCKS_PER_STATEMENT]
+			# AND stops at the first lock not granted in time; release_all_locks() frees the ones taken.
+			taken = frappe.db.sql(
+				"select " + " and ".join(["get_lock(%s, %s)"] * len(chunk)),
+				[value for name in chunk for value in (name, KEY_WAIT_SECONDS)],
+			)[0][0]
+			if taken != 1:
+				self.lose_batch()
+				raise BatchConflict(f"another import held these leads for more than {KEY_WAIT_SECONDS} s")
+
+	def lose_batch(self) -> None:
+		"""Roll back to the last commit and forget what the lost transaction made."""
+		frappe.db.rollback()
+		release_key_locks()
+		self._indexes.clear()
+		self._links.clear()
+		self._fast_rows = None
+		self._documents = None
+
 	# -- look-ups --------------------------------------------------------------------------------
 
+	@lost_on_conflict
 	def find_existing(self, fieldname: str, keys: set[str]) -> dict[str, ExistingRecord]:
 		index = self._index(fieldname)
+		self._look_again(fieldname, {key for key in keys if key not in index})
 		names = {key: index[key] for key in keys if key in index}
 		if not names:
 			return {}
@@ -107,6 +229,28 @@ class FrappeStore:
 			self._indexes[fieldname] = index
 		return self._indexes[fieldname]
 
+	def _look_again(self, fieldname: str, keys: set[str]) -> None:
+		"""Leads with these keys committed since the index was read (by another import) join the index."""
+		if not keys:
+			return
+		field = self.schema.get(fieldname)
+		if field and field.fieldtype == "Phone":
+			# Digits without extension, as normalize_phone; its '00' prefix is tried both ways.
+			column = f"regexp_replace(regexp_replace(`{fieldname}`, %(extension)s, ''), '[^0-9]+', '')"
+			wanted = keys | {"00" + key for key in keys}
+		else:
+			# The column's case-insensitive collation finds what casefold() matches; the normaliser decides.
+			column, wanted = f"`{fieldname}`", keys
+		rows = frappe.db.sql(
+			f"select name, `{fieldname}` from `tab{self.doctype}` where {column} in %(wanted)s order by creation",
+			{"wanted": tuple(wanted), "extension": _PHONE_EXTENSION},
+		)
+		index, normalize = self._indexes[fieldname], self._normalizer(fieldname)
+		for name, value in rows:
+			key = normalize(value)
+			if key in keys:
+				index.setdefault(key, name)
+
 	def _remember(self, name: str, record: dict[str, Any]) -> None:
 		for fieldname, index in self._indexes.items():
 			value = record.get(fieldname)
@@ -117,6 +261,7 @@ class FrappeStore:
 		field = self.schema.get(fieldname)
 		return NORMALIZERS.get(field.fieldtype, normalize_text) if field else normalize_text
 
+	@lost_on_conflict
 	def resolve_links(self, doctype: str, values: set[str]) -> dict[str, str]:
 		cache = self._links.setdefault(doctype, {})
 		unknown = [v for v in values if v.casefold() not in cache]
@@ -130,6 +275,7 @@ class FrappeStore:
 	def link_targets(self, doctype: str) -> LinkTargets | None:
 		return links.link_targets(doctype)
 
+	@lost_on_conflict
 	def create_link(self, doctype: str, name: str) -> str:
 		created = links.create_link(doctype, name)
 		self._links.setdefault(doctype, {})[name.casefold()] = created
@@ -137,6 +283,7 @@ class FrappeStore:
 
 	# -- writes ----------------------------------------------------------------------------------
 
+	@lost_on_conflict
 	def insert_many(self, records: list[dict[str, Any]]) -> list[WriteResult]:
 		with commits_held():
 			if self.mode == FAST:
@@ -147,6 +294,7 @@ class FrappeStore:
 			named = [(record, self._documents.name_for(record)) for record in records]
 			return self._all_or_one_by_one([lambda r=r, n=n: self._insert_document(r, n) for r, n in named])
 
+	@lost_on_conflict
 	def update_many(self, changes: list[tuple[str, dict[str, Any]]]) -> list[WriteResult]:
 		with commits_held():
 			return self._all_or_one_by_one(
@@ -176,7 +324,9 @@ class FrappeStore:
 		frappe.db.savepoint(_BATCH_SAVEPOINT)
 		try:
 			names = [write() for write in writes]
-		except Exception:
+		except Exception as exc:
+			if is_lock_conflict(exc):
+				raise  # the transaction, savepoints included, is gone: the whole batch runs again
 			frappe.db.rollback(save_point=_BATCH_SAVEPOINT)
 			frappe.clear_messages()
 			return [self._guarded(write) for write in writes]
@@ -193,6 +343,8 @@ class FrappeStore:
 		try:
 			name = write()
 		except Exception as exc:
+			if is_lock_conflict(exc):
+				raise
 			frappe.db.rollback(save_point=_SAVEPOINT)
 			return WriteResult(error=readable_error(exc))
 		finally:
@@ -210,7 +362,9 @@ class FrappeStore:
 		frappe.db.savepoint(_SAVEPOINT)
 		try:
 			rows.insert(prepared, columns)
-		except Exception:
+		except Exception as exc:
+			if is_lock_conflict(exc):
+				raise
 			# One bad row must not sink the batch: find it by inserting the rows one by one.
 			frappe.db.rollback(save_point=_SAVEPOINT)
 			return [self._guarded(lambda r=row: rows.insert([r], columns)) for row in prepared]
@@ -372,12 +526,15 @@ class SeriesCounter:
 
 def reserve_series(key: str, count: int) -> int:
 	"""Move the series `key` on by `count` and return the first number reserved."""
-	current = frappe.db.sql("select `current` from `tabSeries` where `name`=%s for update", (key,))
-	if current and current[0][0] is not None:
-		frappe.db.sql("update `tabSeries` set `current` = `current` + %s where `name`=%s", (count, key))
-		return int(current[0][0]) + 1
-	frappe.db.sql("insert into `tabSeries` (`name`, `current`) values (%s, %s)", (key, count))
-	return 1
+	# One statement whether or not the series exists: two imports starting a new series at once would
+	# both find no row with select-for-update, then collide inserting it.
+	frappe.db.sql(
+		"insert into `tabSeries` (`name`, `current`) values (%s, %s) "
+		"on duplicate key update `current` = ifnull(`current`, 0) + values(`current`)",
+		(key, count),
+	)
+	current = frappe.db.sql("select `current` from `tabSeries` where `name`=%s", (key,))[0][0]
+	return int(current) - count + 1
 
 
 def lead_name_of(values: dict[str, Any]) -> str:
