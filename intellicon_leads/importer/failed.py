@@ -54,7 +54,8 @@ class FailedRecordsWriter:
 			self._sheet = self._book.create_sheet("Failed Records")
 			self._sheet.append([self._xlsx_cell(h) for h in columns])
 
-	def add(self, row_number: int, values: list, extra: list, message: str) -> None:
+	def add(self, row_number: int, values: list, extra: list, message: str, kinds: tuple = ()) -> None:
+		"""`kinds` (the error kinds) are not written: the message says it all."""
 		self.count += 1
 		cells = [row_number, message, *values, *extra]
 		if self.format == "csv":

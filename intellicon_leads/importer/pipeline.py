@@ -112,7 +112,7 @@ class BatchReport:
 class FailedSink:
 	"""Where failed rows go (the failed-records file); anything with `add` will do."""
 
-	def add(self, row_number: int, values: list, extra: list, message: str) -> None: ...
+	def add(self, row_number: int, values: list, extra: list, message: str, kinds: tuple = ()) -> None: ...
 
 
 @dataclass
@@ -199,7 +199,7 @@ class ImportPipeline:
 		self.result = resume_result or ImportResult()
 		self.conflict_retries = max(0, conflict_retries)
 		# Failed rows of the batch being written: they reach the sink only once the batch is written.
-		self._held_failures: list[tuple[int, list, list, str]] | None = None
+		self._held_failures: list[tuple[int, list, list, str, tuple[str, ...]]] | None = None
 		self._last_progress = float("-inf")
 		self._batch: list[_Item] = []
 		self._pending: dict[int, _Item] = {}
@@ -574,9 +574,9 @@ class ImportPipeline:
 		self.result.outcomes.append(RowOutcome(number, FAILED, message, kinds))
 		self.result.error_summary.update(kinds)
 		if self._held_failures is not None:
-			self._held_failures.append((number, values, extra, message))
+			self._held_failures.append((number, values, extra, message, kinds))
 		elif self.failed_sink is not None:
-			self.failed_sink.add(number, values, extra, message)
+			self.failed_sink.add(number, values, extra, message, kinds)
 
 	def _report_progress(self, started: float, force: bool = False) -> None:
 		if not self.on_progress:

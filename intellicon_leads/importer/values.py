@@ -42,6 +42,7 @@ ERROR_KINDS: dict[str, str] = {
 	"duplicate": "Duplicate detected",
 	"extra_cells": "Extra cells beyond the header",
 	"write_error": "Could not be saved",
+	"not_processed": "Not processed",
 }
 
 DATE_ORDERS = ("dmy", "mdy")

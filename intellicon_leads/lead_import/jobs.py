@@ -25,7 +25,9 @@ from intellicon_leads.lead_import.store import FrappeStore, read_committed, read
 # Documents mode runs about 1,000 rows/s: a 50 MB file (300k rows) needs minutes, never an hour.
 JOB_TIMEOUT = 60 * 60
 STALLED_AFTER_MINUTES = 10
-FINAL_STATUSES = ("Completed", "Completed with Errors", "Failed")
+FINAL_STATUSES = ("Completed", "Completed with Errors", "Failed", "Stopped", "Undone", "Partly Undone")
+# A job in one of these has a background run that a worker must finish (the scheduler re-queues it).
+RUNNING_STATUSES = ("Queued", "Processing", "Stopping", "Undoing")
 PROGRESS_EVENT = "lead_import_progress"
 
 
@@ -55,7 +57,7 @@ def resume_stalled_jobs() -> None:
 	cutoff = add_to_date(now_datetime(), minutes=-STALLED_AFTER_MINUTES)
 	stalled = frappe.get_all(
 		JOB_DOCTYPE,
-		filters={"status": ("in", ("Queued", "Processing")), "modified": ("<", cutoff)},
+		filters={"status": ("in", RUNNING_STATUSES), "modified": ("<", cutoff)},
 		pluck="name",
 	)
 	for name in stalled:
@@ -109,6 +111,8 @@ class JobRunner:
 		if not self.job.started:
 			values["started"] = now_datetime()
 		self.job.db_set(values, notify=True)
+		if not self.job.runs:
+			start_run(self.job, "Import", self.job.imported_by or self.job.owner)
 		self.commit()
 		publish(self.job, {"status": "Processing", "done": self.job.processed_rows or 0})
 
@@ -214,8 +218,8 @@ class JobRunner:
 				if row.number > (self.job.last_row or 0):
 					result.total += 1
 					result.failed += 1
-					result.error_summary["write_error"] += 1
-					self.spool.add(row.number, row.values, row.extra, message)
+					result.error_summary["not_processed"] += 1
+					self.spool.add(row.number, row.values, row.extra, message, ("not_processed",))
 
 	def _close(self, status: str, result: ImportResult, reason: str | None) -> None:
 		job = self.job
@@ -234,6 +238,15 @@ class JobRunner:
 		values["failed_file"] = self._store_failed_file()
 		values["changes_file"] = self.changes.store(job)
 		job.db_set(values, notify=True)
+		finish_run(
+			job,
+			status,
+			rows=result.total,
+			imported=result.imported,
+			updated=result.updated,
+			skipped=result.skipped,
+			failed=result.failed,
+		)
 		notify(job)
 		self.commit()
 		publish(
@@ -251,7 +264,7 @@ class JobRunner:
 		stem = os.path.splitext(job.file_name or "leads")[0]
 		path = os.path.join(files.folder_path("work"), f"{job.name}-failed.{fmt}")
 		with FailedRecordsWriter(path, header, fmt) as writer:
-			for row_number, values, extra, message in self.spool.rows():
+			for row_number, values, extra, message, *_kinds in self.spool.rows():
 				writer.add(row_number, values, extra, message)
 		stored = files.store_file(
 			path, f"{stem} - failed records.{fmt}", attached_to=(JOB_DOCTYPE, job.name), move=True
@@ -266,10 +279,11 @@ class FailedSpool:
 		self.path = os.path.join(files.folder_path("work"), f"{job_name}-failed.jsonl")
 		self._file = None
 
-	def add(self, row_number: int, values: list, extra: list, message: str) -> None:
+	def add(self, row_number: int, values: list, extra: list, message: str, kinds: tuple = ()) -> None:
 		if self._file is None:
 			self._file = open(self.path, "a", encoding="utf-8")
-		self._file.write(json.dumps([row_number, values, extra, message], default=_encode) + "\n")
+		entry = [row_number, values, extra, message, list(kinds)]
+		self._file.write(json.dumps(entry, default=_encode) + "\n")
 
 	def flush(self) -> None:
 		if self._file is not None:
@@ -297,14 +311,18 @@ class ChangesLog:
 	def __init__(self, job_name: str) -> None:
 		self.path = os.path.join(files.folder_path("work"), f"{job_name}-changes.jsonl")
 
-	def add(self, report: BatchReport) -> None:
+	def add(self, report: BatchReport, run: int = 1) -> None:
+		"""`at` is when the batch was written: a lead modified after it was changed by someone since."""
 		if not (report.created or report.updated):
 			return
+		at = now_datetime().isoformat(sep=" ")
 		with open(self.path, "a", encoding="utf-8") as f:
 			for row, name in report.created:
-				f.write(json.dumps({"row": row, "action": "created", "name": name}) + "\n")
+				entry = {"row": row, "action": "created", "name": name, "at": at, "run": run}
+				f.write(json.dumps(entry) + "\n")
 			for row, name, previous, new in report.updated:
 				entry = {"row": row, "action": "updated", "name": name, "previous": previous, "new": new}
+				entry.update(at=at, run=run)
 				f.write(json.dumps(entry, default=_encode) + "\n")
 
 	def truncate_after(self, last_row: int) -> None:
@@ -317,6 +335,23 @@ class ChangesLog:
 			self.path, f"{job.name} - changes.jsonl", attached_to=(JOB_DOCTYPE, job.name), move=True
 		)
 		return stored.file_url
+
+
+def start_run(job, run_type: str, user: str) -> None:
+	"""A row in the job's history of runs: the import, each retry of fixed rows, the undo."""
+	row = job.append(
+		"runs", {"run_type": run_type, "status": job.status, "user": user, "started": now_datetime()}
+	)
+	row.db_insert()
+
+
+def finish_run(job, status: str, **counts: int) -> None:
+	"""Close the job's latest run: `counts` are fields of Lead Import Job Run (rows, imported, ...)."""
+	if not job.runs:
+		return
+	run = job.runs[-1]
+	run.update({"status": status, "finished": now_datetime(), **counts})
+	run.db_update()
 
 
 def publish(job, message: dict) -> None:

@@ -54,3 +54,21 @@ def job_query_conditions(user: str | None = None) -> str:
 	if is_admin(user):
 		return ""
 	return f"`tab{JOB_DOCTYPE}`.`owner` = {frappe.db.escape(user)}"
+
+
+def can_control_job(job, user: str | None = None) -> bool:
+	"""Stop, undo or fix an import: the user who ran it, or a System Manager."""
+	user = user or frappe.session.user
+	return is_admin(user) or user in (job.owner, job.imported_by)
+
+
+def check_job_control(job_name: str):
+	"""The job, if this user may stop, undo or fix it; a PermissionError that says who may, if not."""
+	check_job_access(job_name)
+	job = frappe.get_doc(JOB_DOCTYPE, job_name)
+	if not can_control_job(job):
+		frappe.throw(
+			_("Only the user who ran this import, or a System Manager, may change it."),
+			frappe.PermissionError,
+		)
+	return job

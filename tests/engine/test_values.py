@@ -80,6 +80,7 @@ def test_error_kinds_have_the_summary_labels_the_pipeline_shows():
 		"duplicate": "Duplicate detected",
 		"extra_cells": "Extra cells beyond the header",
 		"write_error": "Could not be saved",
+		"not_processed": "Not processed",
 	}
 
 

@@ -8,6 +8,11 @@ import {
 	PROGRESS_EVENT,
 } from "./lead_import/progress";
 import { LeadImportWizard } from "./lead_import/wizard";
+import { STATUS_COLORS } from "./lead_import/progress";
+
+// Controls of the job form (Fix Failed Rows, Undo Import, Stop Import): each feature registers one
+// function(frm) that adds its buttons; the form calls them all on refresh.
+const job_actions = [];
 
 frappe.provide("intellicon_leads");
 
@@ -15,5 +20,12 @@ Object.assign(intellicon_leads, {
 	LeadImportWizard,
 	ImportProgress,
 	JobWatcher,
-	lead_import: { FINAL_STATUSES, PROGRESS_EVENT, download, download_url },
+	lead_import: {
+		FINAL_STATUSES,
+		PROGRESS_EVENT,
+		STATUS_COLORS,
+		download,
+		download_url,
+		job_actions,
+	},
 });

@@ -21,6 +21,7 @@ frappe.ui.form.on("Lead Import Job", {
 		add_buttons(frm);
 		await frm.lead_import_ready;
 		render_progress(frm);
+		for (const add_actions of intellicon_leads.lead_import.job_actions) add_actions(frm);
 	},
 });
 

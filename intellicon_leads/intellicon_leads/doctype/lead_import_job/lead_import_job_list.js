@@ -11,12 +11,18 @@ frappe.listview_settings["Lead Import Job"] = {
 			Completed: "green",
 			"Completed with Errors": "orange",
 			Failed: "red",
+			Stopping: "orange",
+			Stopped: "orange",
+			Undoing: "blue",
+			Undone: "gray",
+			"Partly Undone": "orange",
 		};
 		return [__(doc.status), colors[doc.status] || "gray", "status,=," + doc.status];
 	},
 	onload(listview) {
 		frappe.realtime.on("lead_import_progress", (data) => {
-			if (["Completed", "Completed with Errors", "Failed"].includes(data.status)) {
+			const final = ["Completed", "Completed with Errors", "Failed", "Stopped", "Undone", "Partly Undone"];
+			if (final.includes(data.status)) {
 				listview.refresh();
 			}
 		});

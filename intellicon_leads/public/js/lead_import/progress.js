@@ -3,15 +3,27 @@ import { call } from "./api";
 import { clear, format_count, format_seconds, h } from "./dom";
 
 export const PROGRESS_EVENT = "lead_import_progress";
-export const FINAL_STATUSES = ["Completed", "Completed with Errors", "Failed"];
+export const FINAL_STATUSES = [
+	"Completed",
+	"Completed with Errors",
+	"Failed",
+	"Stopped",
+	"Undone",
+	"Partly Undone",
+];
 const POLL_SECONDS = 3;
 
-const STATUS_COLORS = {
+export const STATUS_COLORS = {
 	Queued: "gray",
 	Processing: "blue",
 	Completed: "green",
 	"Completed with Errors": "orange",
 	Failed: "red",
+	Stopping: "orange",
+	Stopped: "orange",
+	Undoing: "blue",
+	Undone: "gray",
+	"Partly Undone": "orange",
 };
 
 export function status_description(status) {
@@ -21,6 +33,11 @@ export function status_description(status) {
 		Completed: __("All records processed."),
 		"Completed with Errors": __("Some records failed."),
 		Failed: __("The import stopped before the end of the file."),
+		Stopping: __("Stopping at the end of the current batch."),
+		Stopped: __("Stopped by a user: the rows not processed are in the failed records."),
+		Undoing: __("Deleting the leads this import created and restoring the ones it updated."),
+		Undone: __("This import was undone."),
+		"Partly Undone": __("This import was undone, except for leads changed since."),
 	}[status];
 }
 
