@@ -5,8 +5,14 @@ from __future__ import annotations
 import frappe
 from frappe import _
 
-from intellicon_leads.lead_import import JOB_DOCTYPE, files, imports, json_argument, templates
-from intellicon_leads.lead_import.permissions import can_import, check_can_import, check_job_access
+from intellicon_leads.lead_import import JOB_DOCTYPE, files, fixing, imports, json_argument, templates
+from intellicon_leads.lead_import.permissions import (
+	can_control_job,
+	can_import,
+	check_can_import,
+	check_job_access,
+	check_job_control,
+)
 
 
 @frappe.whitelist()
@@ -146,6 +152,38 @@ def download_failed_records(job: str) -> None:
 		frappe.local.response.filecontent = f.read()
 	frappe.local.response.filename = file_name
 	frappe.local.response.type = "download"
+
+
+@frappe.whitelist()
+def failed_rows(job: str, start: int = 0, page_length: int = 50, kind: str | None = None) -> dict:
+	"""One page of the job's failed rows for the Fix Failed Rows grid."""
+	check_job_access(job)
+	page = fixing.failed_rows_page(job, int(start), int(page_length), kind or None)
+	page["can_fix"] = can_control_job(frappe.get_doc(JOB_DOCTYPE, job))
+	return page
+
+
+@frappe.whitelist(methods=["POST"])
+def fix_failed_rows(
+	job: str, column: int, value: str | None = None, rows: str | list | None = None, kind: str | None = None
+) -> dict:
+	"""Set (or, with an empty value, clear) one column of the chosen failed rows, and check them again."""
+	check_job_control(job)
+	return fixing.fix_rows(job, int(column), value, json_argument(rows) if rows else None, kind or None)
+
+
+@frappe.whitelist(methods=["POST"])
+def check_failed_rows(job: str, rows: str | list | None = None, kind: str | None = None) -> dict:
+	check_job_control(job)
+	return fixing.recheck_rows(job, json_argument(rows) if rows else None, kind or None)
+
+
+@frappe.whitelist(methods=["POST"])
+def import_fixed_rows(job: str) -> dict:
+	"""Queue a run of the job that imports the failed rows fixed so far."""
+	check_job_control(job)
+	doc = fixing.start_retry(job)
+	return {"job": doc.name, "status": doc.status}
 
 
 def _check_file_access(file_url: str) -> None:

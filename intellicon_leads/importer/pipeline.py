@@ -107,6 +107,8 @@ class BatchReport:
 	created: list[tuple[int, str]]
 	updated: list[tuple[int, str, dict[str, Any], dict[str, Any]]]
 	result: ImportResult
+	# A dry run's rows that would be written: (row, IMPORTED or UPDATED, the lead an update would change).
+	planned: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 class FailedSink:
@@ -495,6 +497,7 @@ class ImportPipeline:
 		if self.dry_run:
 			for item in items:
 				self._count(item, IMPORTED)
+				report.planned.append((item.number, IMPORTED, ""))
 			return
 		records = [{**self._defaults, **item.record} for item in items]
 		results = self._call_store(self.store.insert_many, records, items)
@@ -511,8 +514,9 @@ class ImportPipeline:
 		if not updates:
 			return
 		if self.dry_run:
-			for item, _, _ in updates:
+			for item, match, _ in updates:
 				self._count(item, UPDATED)
+				report.planned.append((item.number, UPDATED, match.name))
 			return
 		changes = [(match.name, values) for _, match, values in updates]
 		results = self._call_store(self.store.update_many, changes, [u[0] for u in updates])

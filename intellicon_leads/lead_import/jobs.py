@@ -6,7 +6,7 @@ import datetime
 import json
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import frappe
@@ -48,7 +48,12 @@ def enqueue(job_name: str) -> None:
 
 
 def process_job(import_job: str) -> None:
-	"""The RQ entry point."""
+	"""The RQ entry point: the import itself, or a later run of the same job."""
+	from intellicon_leads.lead_import import fixing
+
+	if fixing.retry_pending(import_job):
+		fixing.RetryRunner(import_job).run()
+		return
 	JobRunner(import_job).run()
 
 
@@ -72,6 +77,22 @@ def open_job_file(job):
 		filename=job.file_name,
 		sheet=job.sheet_name or None,
 		encoding=job.get("encoding") or None,
+	)
+
+
+def job_pipeline(job, headers: list[str], **options: Any) -> ImportPipeline:
+	"""A pipeline as the job's settings make it: mapping, duplicate rule, value choices, write mode."""
+	schema = lead_schema()
+	return ImportPipeline(
+		schema,
+		json.loads(job.mapping),
+		FrappeStore(schema, job.write_mode or "Documents"),
+		headers=headers,
+		rule=DuplicateRule.from_dict(json.loads(job.duplicate_rules or "{}")),
+		value_maps=json.loads(job.value_maps or "{}"),
+		new_links=json.loads(job.new_links or "{}"),
+		batch_size=job.batch_size or 500,
+		**options,
 	)
 
 
@@ -118,18 +139,10 @@ class JobRunner:
 
 	def _import(self) -> ImportResult:
 		job = self.job
-		schema = lead_schema()
-		store = FrappeStore(schema, job.write_mode or "Documents")
 		with open_job_file(job) as table:
-			pipeline = ImportPipeline(
-				schema,
-				json.loads(job.mapping),
-				store,
-				headers=table.header,
-				rule=DuplicateRule.from_dict(json.loads(job.duplicate_rules or "{}")),
-				value_maps=json.loads(job.value_maps or "{}"),
-				new_links=json.loads(job.new_links or "{}"),
-				batch_size=job.batch_size or 500,
+			pipeline = job_pipeline(
+				job,
+				table.header,
 				dry_run=bool(job.dry_run),
 				failed_sink=self.spool,
 				on_progress=self._progress,
@@ -257,19 +270,30 @@ class JobRunner:
 	def _store_failed_file(self) -> str | None:
 		if not self.spool.count():
 			return None
-		job = self.job
-		with open_job_file(job) as table:
-			header = table.header
-		fmt = failed_file_format(job.file_format or "csv")
-		stem = os.path.splitext(job.file_name or "leads")[0]
-		path = os.path.join(files.folder_path("work"), f"{job.name}-failed.{fmt}")
-		with FailedRecordsWriter(path, header, fmt) as writer:
-			for row_number, values, extra, message, *_kinds in self.spool.rows():
-				writer.add(row_number, values, extra, message)
-		stored = files.store_file(
-			path, f"{stem} - failed records.{fmt}", attached_to=(JOB_DOCTYPE, job.name), move=True
-		)
-		return stored.file_url
+		if not self.job.dry_run:
+			from intellicon_leads.lead_import.fixing import keep_failed_rows
+
+			keep_failed_rows(self.job, self.spool.rows())
+		return store_failed_file(self.job, ((n, v, x, m) for n, v, x, m, *_kinds in self.spool.rows()))
+
+
+def store_failed_file(job, rows: Iterable[tuple[int, list, list, str]]) -> str | None:
+	"""The failed-records file of `rows` (row number, cells, extra cells, error), attached to the job."""
+	with open_job_file(job) as table:
+		header = table.header
+	fmt = failed_file_format(job.file_format or "csv")
+	stem = os.path.splitext(job.file_name or "leads")[0]
+	path = os.path.join(files.folder_path("work"), f"{job.name}-failed.{fmt}")
+	with FailedRecordsWriter(path, header, fmt) as writer:
+		for row_number, values, extra, message in rows:
+			writer.add(row_number, values, extra, message)
+	if not writer.count:
+		os.remove(path)
+		return None
+	stored = files.store_file(
+		path, f"{stem} - failed records.{fmt}", attached_to=(JOB_DOCTYPE, job.name), move=True
+	)
+	return stored.file_url
 
 
 class FailedSpool:
@@ -308,8 +332,8 @@ class FailedSpool:
 class ChangesLog:
 	"""Which leads the job created, and the previous values of those it updated (for an undo)."""
 
-	def __init__(self, job_name: str) -> None:
-		self.path = os.path.join(files.folder_path("work"), f"{job_name}-changes.jsonl")
+	def __init__(self, job_name: str, path: str | None = None) -> None:
+		self.path = path or os.path.join(files.folder_path("work"), f"{job_name}-changes.jsonl")
 
 	def add(self, report: BatchReport, run: int = 1) -> None:
 		"""`at` is when the batch was written: a lead modified after it was changed by someone since."""
