@@ -183,3 +183,49 @@ class TestFixFailedRows(LeadImportTestCase):
 		dry = self.import_file("dry.csv", csv_bytes(BAD), dry_run=True)
 		with self.assertRaisesRegex(frappe.ValidationError, "dry run"):
 			api.fix_failed_rows(dry.name, EMAIL, "x@fix.example.com", rows=[2])
+
+
+class WorkerDied(BaseException):
+	"""A killed worker: nothing after it runs, no except clause catches it."""
+
+
+class TestRetryAfterACrash(LeadImportTestCase):
+	def test_a_retry_whose_worker_died_resumes_without_counting_a_row_twice(self):
+		rows = [[f"R{i}", "X", f"r{i} at fix.example.com", "", "", ""] for i in range(12)]
+		job = self.import_file("retry-crash.csv", csv_bytes(rows))
+		self.assertEqual(job.failed, 12)
+		frappe.db.set_value(imports.JOB_DOCTYPE, job.name, "batch_size", 5)
+		for i in range(12):
+			api.fix_failed_rows(job.name, EMAIL, f"r{i}@fix.example.com", rows=[i + 2])
+		fixing.start_retry(job.name)
+		commits = []
+
+		def commit_then_die():
+			frappe.db.savepoint(CHECKPOINT)
+			commits.append(1)
+			if len(commits) == 2:  # Processing, one batch of 5 committed, then the worker is killed
+				raise WorkerDied
+
+		frappe.db.savepoint(CHECKPOINT)
+		with self.assertRaises(WorkerDied):
+			fixing.RetryRunner(job.name, commit=commit_then_die).run()
+		frappe.db.rollback(save_point=CHECKPOINT)
+		half = frappe.db.get_value(
+			imports.JOB_DOCTYPE, job.name, ["status", "imported", "failed"], as_dict=True
+		)
+		self.assertEqual((half.status, half.imported, half.failed), ("Processing", 5, 7))
+		self.assertTrue(fixing.retry_pending(job.name))
+
+		fixing.RetryRunner(job.name, commit=lambda: frappe.db.savepoint(CHECKPOINT)).run()
+		done = frappe._dict(imports.job_status(job.name))
+		self.assertEqual((done.status, done.imported, done.failed, done.total_rows), ("Completed", 12, 0, 12))
+		self.assertEqual(frappe.db.count("Lead", {"email_id": ("like", "%@fix.example.com")}), 12)
+		self.assertFalse(fixing.retry_pending(job.name))
+
+
+class TestDeletingAJob(LeadImportTestCase):
+	def test_deleting_a_job_deletes_its_failed_rows(self):
+		job = self.import_file("delete.csv", csv_bytes(BAD))
+		self.assertEqual(frappe.db.count(fixing.FAILED_ROW, {"job": job.name}), 3)
+		frappe.delete_doc(imports.JOB_DOCTYPE, job.name)
+		self.assertEqual(frappe.db.count(fixing.FAILED_ROW, {"job": job.name}), 0)

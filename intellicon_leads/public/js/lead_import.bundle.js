@@ -1,18 +1,19 @@
 // The lead import wizard (desk page lead-import) and the live progress view of the job form.
 import { download_url } from "./lead_import/api";
 import { download } from "./lead_import/dom";
+import { add_fix_actions } from "./lead_import/job_fix";
 import {
 	FINAL_STATUSES,
 	ImportProgress,
 	JobWatcher,
 	PROGRESS_EVENT,
+	STATUS_COLORS,
 } from "./lead_import/progress";
 import { LeadImportWizard } from "./lead_import/wizard";
-import { STATUS_COLORS } from "./lead_import/progress";
 
 // Controls of the job form (Fix Failed Rows, Undo Import, Stop Import): each feature registers one
 // function(frm) that adds its buttons; the form calls them all on refresh.
-const job_actions = [];
+const job_actions = [add_fix_actions];
 
 frappe.provide("intellicon_leads");
 

@@ -49,7 +49,7 @@ function render_progress(frm) {
 		const note = document.createElement("p");
 		note.className = "text-muted small";
 		note.textContent = __(
-			"Download Failed Records gives a file with only the rows that failed, each with an Error column that says why. Fix the issues in the file and import it again."
+			"Fix Failed Rows shows the rows that failed with the error beside each cell: fix them there and import them into this job. Or Download Failed Records, a file with only those rows and an Error column that says why, fix it in a spreadsheet and import it again."
 		);
 		wrapper.append(note);
 	}

@@ -21,10 +21,9 @@ frappe.listview_settings["Lead Import Job"] = {
 	},
 	onload(listview) {
 		frappe.realtime.on("lead_import_progress", (data) => {
-			const final = ["Completed", "Completed with Errors", "Failed", "Stopped", "Undone", "Partly Undone"];
-			if (final.includes(data.status)) {
-				listview.refresh();
-			}
+			// Progress messages come every second; the list needs a refresh only when a run ends.
+			const running = ["Queued", "Processing", "Stopping", "Undoing"];
+			if (!running.includes(data.status)) listview.refresh();
 		});
 	},
 };
