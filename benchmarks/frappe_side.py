@@ -2,7 +2,8 @@
 
 	cd BENCH/sites && ../env/bin/python /path/to/benchmarks/frappe_side.py SITE ACTION [ARGS]
 
-Actions: seed COUNT OVERLAP_CSV | reset | queue-import FILE MODE | status JOB | data-import FILE ROWS
+Actions: seed COUNT OVERLAP_CSV | reset | queue-import FILE MODE | status JOB | data-import FILE ROWS |
+bare-loop JOB
 Each prints one JSON object on its last line.
 """
 
@@ -169,8 +170,40 @@ class _Limited:
 		return self.table.progress()
 
 
+def bare_loop(job: str) -> dict:
+	"""Documents mode's floor, on the same site and data: the leads JOB created are deleted and inserted
+	again by a bare frappe.get_doc(...).insert() loop that commits every 500, as a developer would write it."""
+	from intellicon_leads.lead_import import files
+	from intellicon_leads.lead_import.schema import lead_schema
+
+	changes = frappe.db.get_value("Lead Import Job", job, "changes_file")
+	with open(files.local_path(changes), encoding="utf-8") as f:
+		names = [entry["name"] for entry in map(json.loads, f) if entry["action"] == "created"]
+	fields = [f.fieldname for f in lead_schema().fields]
+	records = []
+	for start in range(0, len(names), 5000):
+		chunk = names[start : start + 5000]
+		for row in frappe.get_all("Lead", {"name": ("in", chunk)}, fields):
+			records.append({k: v for k, v in row.items() if v not in (None, "")})
+		frappe.db.delete("Lead", {"name": ("in", chunk)})
+	frappe.db.commit()
+	started = time.monotonic()
+	for done, record in enumerate(records, 1):
+		frappe.get_doc({"doctype": "Lead", **record}).insert()
+		if done % 500 == 0:
+			frappe.db.commit()
+	frappe.db.commit()
+	seconds = time.monotonic() - started
+	return {
+		"rows": len(records),
+		"seconds": round(seconds, 2),
+		"rows_per_second": round(len(records) / seconds),
+	}
+
+
 ACTIONS = {
 	"seed": seed,
+	"bare-loop": bare_loop,
 	"reset": reset,
 	"queue-import": queue_import,
 	"status": status,
