@@ -5,7 +5,15 @@ from __future__ import annotations
 import frappe
 from frappe import _
 
-from intellicon_leads.lead_import import JOB_DOCTYPE, files, fixing, imports, json_argument, templates
+from intellicon_leads.lead_import import (
+	JOB_DOCTYPE,
+	files,
+	fixing,
+	imports,
+	json_argument,
+	stopping,
+	templates,
+)
 from intellicon_leads.lead_import.permissions import (
 	can_control_job,
 	can_import,
@@ -184,6 +192,12 @@ def import_fixed_rows(job: str) -> dict:
 	check_job_control(job)
 	doc = fixing.start_retry(job)
 	return {"job": doc.name, "status": doc.status}
+
+
+@frappe.whitelist(methods=["POST"])
+def stop_import(job: str) -> dict:
+	"""Stop Import: a queued job is taken off the queue, a running one stops at its next batch."""
+	return stopping.stop_job(job)
 
 
 def _check_file_access(file_url: str) -> None:

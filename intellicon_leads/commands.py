@@ -125,4 +125,30 @@ def _report(status: dict, as_json: bool) -> None:
 		click.echo(f"  created {doctype}: {', '.join(names)}")
 
 
-commands = [import_leads]
+@click.command("stop-lead-import")
+@click.argument("job")
+@click.option("--user", default="Administrator", help="Stop the import as this user")
+@pass_context
+def stop_lead_import(context, job, user):
+	"""Stop a queued or running Lead Import Job; the rows not processed are counted as failed."""
+	import frappe
+
+	from intellicon_leads.lead_import import stopping
+
+	frappe.init(site=get_site(context))
+	frappe.connect()
+	try:
+		frappe.set_user(user)
+		state = stopping.stop_job(job)
+	except (frappe.ValidationError, frappe.PermissionError) as exc:
+		click.secho(f"error: {frappe.utils.strip_html(str(exc))}", fg="red", err=True)
+		sys.exit(2)
+	finally:
+		frappe.destroy()
+	if state["status"] == "Stopping":
+		click.echo(f"{job}: Stopping (the worker stops it at the end of the current batch)")
+		return
+	_report(dict(state, name=job), as_json=False)
+
+
+commands = [import_leads, stop_lead_import]

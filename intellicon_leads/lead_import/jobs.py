@@ -18,7 +18,7 @@ from intellicon_leads.importer.dedup import DuplicateRule
 from intellicon_leads.importer.failed import FailedRecordsWriter, failed_file_format
 from intellicon_leads.importer.pipeline import BatchReport, ImportPipeline, ImportResult, Progress
 from intellicon_leads.importer.reading import FileRejected, open_table
-from intellicon_leads.lead_import import JOB_DOCTYPE, files
+from intellicon_leads.lead_import import JOB_DOCTYPE, files, stopping
 from intellicon_leads.lead_import.schema import lead_schema
 from intellicon_leads.lead_import.store import FrappeStore, read_committed, readable_error
 
@@ -116,9 +116,15 @@ class JobRunner:
 		if self.job.status in FINAL_STATUSES:
 			return
 		with read_committed():
+			if self.job.stop_requested_by:
+				self._stopped()  # stopped before a worker started it, or the stopping worker died
+				return
 			self._start()
 			try:
 				result = self._import()
+			except stopping.ImportStopped:
+				self._stopped()
+				return
 			except Exception as exc:
 				self._fail(exc)
 				return
@@ -181,6 +187,7 @@ class JobRunner:
 			update_modified=True,
 		)
 		self.commit()
+		stopping.check_stop_requested(self.job)
 
 	def _progress(self, progress: Progress) -> None:
 		if self.on_progress:
@@ -214,18 +221,31 @@ class JobRunner:
 		self.rollback()
 		frappe.log_error(title=_("Lead import {0} failed").format(self.job.name))
 		reason = readable_error(exc)
+		message = _("Not imported: the import stopped ({0}). Import this row again.").format(reason)
+		self._close_at_checkpoint("Failed", _("The import stopped: {0}").format(reason), message)
+
+	def _stopped(self) -> None:
+		"""A user stopped the job: rows after the last checkpoint are failed, "Import stopped by USER"."""
+		self.rollback()
+		self.job.reload()  # who asked, as committed after this runner loaded the job
+		if not self.job.runs:
+			start_run(self.job, "Import", self.job.imported_by or self.job.owner)
+		reason = stopping.stopped_reason(self.job)
+		self._close_at_checkpoint("Stopped", reason, reason)
+
+	def _close_at_checkpoint(self, status: str, reason: str, row_message: str) -> None:
+		"""Close the job as of its last committed batch; every later row is failed with `row_message`."""
 		self.job.reload()
 		self.spool.truncate_after(self.job.last_row or 0)
 		self.changes.truncate_after(self.job.last_row or 0)
 		result = self._resumed_result() or ImportResult()
 		try:
-			self._fail_remaining_rows(result, reason)
+			self._fail_remaining_rows(result, row_message)
 		except (FileRejected, OSError):
 			pass
-		self._close("Failed", result, _("The import stopped: {0}").format(reason))
+		self._close(status, result, reason)
 
-	def _fail_remaining_rows(self, result: ImportResult, reason: str) -> None:
-		message = _("Not imported: the import stopped ({0}). Import this row again.").format(reason)
+	def _fail_remaining_rows(self, result: ImportResult, message: str) -> None:
 		with open_job_file(self.job) as table:
 			for row in table.rows():
 				if row.number > (self.job.last_row or 0):

@@ -20,6 +20,7 @@ frappe.listview_settings["Lead Import Job"] = {
 		return [__(doc.status), colors[doc.status] || "gray", "status,=," + doc.status];
 	},
 	onload(listview) {
+		listview.page.add_actions_menu_item(__("Stop Import"), () => stop_selected(listview), false);
 		frappe.realtime.on("lead_import_progress", (data) => {
 			// Progress messages come every second; the list needs a refresh only when a run ends.
 			const running = ["Queued", "Processing", "Stopping", "Undoing"];
@@ -27,3 +28,22 @@ frappe.listview_settings["Lead Import Job"] = {
 		});
 	},
 };
+
+// Stop Import for the selected jobs: each is stopped (queued) or asked to stop (running); a job that
+// cannot be stopped says why, and the others are stopped all the same.
+async function stop_selected(listview) {
+	const names = listview.get_checked_items(true);
+	if (!names.length) return;
+	const messages = [];
+	for (const job of names) {
+		try {
+			const state = await frappe.xcall("intellicon_leads.api.stop_import", { job });
+			messages.push(__("{0}: {1}", [job, __(state.status)]));
+		} catch (e) {
+			messages.push(__("{0}: not stopped, see the message above.", [job]));
+		}
+	}
+	frappe.show_alert({ message: messages.join("<br>"), indicator: "orange" }, 10);
+	listview.clear_checked_items();
+	listview.refresh();
+}

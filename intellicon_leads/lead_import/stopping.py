@@ -1,0 +1,88 @@
+"""Stop Import: a queued job is taken off the queue, a running one stops at its next batch boundary.
+
+Rows already committed stay; every row after the job's last checkpoint is counted as failed with the
+reason "Import stopped by USER" (JobRunner._stopped), so the counts still add up to the file's rows.
+"""
+
+from __future__ import annotations
+
+import frappe
+from frappe import _
+from frappe.utils import get_fullname
+from frappe.utils.background_jobs import create_job_id, get_queue
+
+from intellicon_leads.lead_import import JOB_DOCTYPE
+from intellicon_leads.lead_import.permissions import check_job_control
+
+STOPPABLE_STATUSES = ("Queued", "Processing")
+
+
+class ImportStopped(Exception):
+	"""Raised at a batch boundary when a user asked the job to stop."""
+
+
+def stop_job(job_name: str) -> dict:
+	"""Ask the job to stop; a job still waiting in the queue is stopped at once."""
+	check_job_control(job_name)
+	status = frappe.db.get_value(JOB_DOCTYPE, job_name, "status", for_update=True)
+	if status == "Stopping":
+		return _state(job_name)
+	_check_stoppable(job_name, status)
+	frappe.db.set_value(
+		JOB_DOCTYPE,
+		job_name,
+		{"status": "Stopping", "stop_requested_by": frappe.session.user},
+		update_modified=True,
+	)
+	dequeued = status == "Queued" and _take_off_queue(job_name)
+	frappe.db.commit()
+	if dequeued:
+		# No worker has it: account for its rows here. If this request dies, the scheduler's
+		# resume_stalled_jobs queues the Stopping job and a worker finishes the stop instead.
+		from intellicon_leads.lead_import.jobs import JobRunner
+
+		JobRunner(job_name).run()
+	else:
+		from intellicon_leads.lead_import.jobs import publish
+
+		publish(frappe.get_doc(JOB_DOCTYPE, job_name), {"status": "Stopping"})
+	return _state(job_name)
+
+
+def _check_stoppable(job_name: str, status: str) -> None:
+	from intellicon_leads.lead_import import fixing
+
+	if status in STOPPABLE_STATUSES and fixing.retry_pending(job_name):
+		frappe.throw(_("The fixed rows of this import are being imported: wait until that run finishes."))
+	if status == "Undoing":
+		frappe.throw(_("This import is being undone, which cannot be stopped. Wait until the undo finishes."))
+	if status not in STOPPABLE_STATUSES:
+		frappe.throw(_("This import already finished ({0}): there is nothing to stop.").format(_(status)))
+
+
+def _take_off_queue(job_name: str) -> bool:
+	"""Remove the job's RQ job from the queue; False if a worker has already taken it."""
+	from intellicon_leads.lead_import.jobs import job_id
+
+	queue = get_queue("long")
+	rq_id = create_job_id(job_id(job_name))
+	removed = queue.connection.lrem(queue.key, 1, rq_id)
+	if removed:
+		queue.connection.delete(f"rq:job:{rq_id}")
+	return bool(removed)
+
+
+def check_stop_requested(job) -> None:
+	"""At a batch boundary: one read of whether a user asked this job to stop."""
+	if frappe.db.get_value(JOB_DOCTYPE, job.name, "stop_requested_by"):
+		raise ImportStopped
+
+
+def stopped_reason(job) -> str:
+	user = job.stop_requested_by
+	return _("Import stopped by {0}").format(get_fullname(user) if user else _("a user"))
+
+
+def _state(job_name: str) -> dict:
+	fields = ["name", "status", "total_rows", "imported", "updated", "skipped", "failed", "stop_requested_by"]
+	return frappe.db.get_value(JOB_DOCTYPE, job_name, fields, as_dict=True)
