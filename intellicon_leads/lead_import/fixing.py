@@ -19,7 +19,7 @@ from intellicon_leads.importer.fixing import RETRY_AS_IS_KINDS, FixedRowsTable, 
 from intellicon_leads.importer.pipeline import FAILED, IMPORTED, SKIPPED, UPDATED, BatchReport, ImportResult
 from intellicon_leads.importer.reading import Row
 from intellicon_leads.importer.values import ERROR_KINDS, cell_text
-from intellicon_leads.lead_import import JOB_DOCTYPE, files
+from intellicon_leads.lead_import import JOB_DOCTYPE, files, stopping
 from intellicon_leads.lead_import.jobs import (
 	ChangesLog,
 	_decode,
@@ -378,7 +378,7 @@ def start_retry(job_name: str):
 		frappe.throw(
 			_("No failed row has been fixed yet. Fix the cells marked in red, then import the fixed rows.")
 		)
-	job.db_set({"status": "Queued", "error_message": None}, notify=True)
+	job.db_set({"status": "Queued", "error_message": None, "stop_requested_by": None}, notify=True)
 	start_run(job, RETRY_RUN, frappe.session.user)
 	enqueue(job.name)
 	return job
@@ -416,18 +416,32 @@ class RetryRunner:
 		if not retry_pending(self.job.name):
 			return
 		with read_committed():
+			if self.job.stop_requested_by:  # stopped while queued, or the stopping worker died
+				self._close(self._stopped_reason(), stopped=True)
+				return
 			self.job.db_set("status", "Processing", notify=True)
 			self.commit()
-			reason = None
 			try:
 				self._retry()
+			except stopping.ImportStopped:
+				self.rollback()
+				self._close(self._stopped_reason(), stopped=True)
+				return
 			except Exception as exc:
 				self.rollback()
 				frappe.log_error(title=_("Retry of lead import {0} failed").format(self.job.name))
 				reason = _("The retry stopped: {0}. Rows not imported stay in Fix Failed Rows.").format(
 					readable_error(exc)
 				)
-			self._close(reason)
+				self._close(reason)
+				return
+			self._close(None)
+
+	def _stopped_reason(self) -> str:
+		self.job.reload()
+		return _("{0}. The fixed rows not reached stay in Fix Failed Rows.").format(
+			stopping.stopped_reason(self.job)
+		)
 
 	def _retry(self) -> None:
 		job = self.job
@@ -446,6 +460,7 @@ class RetryRunner:
 		self._settle(report.result, report.created, report.updated, report.last_row)
 		self._changes().add(report, run=self.run_number)
 		self.commit()
+		stopping.check_stop_requested(self.job)
 
 	def _settle(self, result: ImportResult, created: list, updated: list, upto: int | None) -> None:
 		"""Rows that went through leave the failed rows, rows failing again get their new error, and the
@@ -503,19 +518,23 @@ class RetryRunner:
 			},
 		)
 
-	def _close(self, reason: str | None) -> None:
+	def _close(self, reason: str | None, stopped: bool = False) -> None:
+		"""The job is finished again (the retry's rows were failed rows of a finished import); a stopped
+		retry says so in the run and the reason, and the next retry is not stopped by it."""
 		job = self.job
 		job.reload()
 		status = "Completed" if not job.failed else "Completed with Errors"
 		values: dict[str, Any] = {"status": status, "error_summary": error_summary_json(job.name)}
 		if reason:
 			values["error_message"] = reason
+		if stopped:
+			values["stop_requested_by"] = None
 		values["failed_file"] = rebuild_failed_file(job)
 		if not job.changes_file:
 			values["changes_file"] = ChangesLog(job.name).store(job)
 		job.db_set(values, notify=True)
 		counts = {key: self.totals.get(key, 0) for key in ("rows", IMPORTED, UPDATED, SKIPPED, FAILED)}
-		finish_run(job, status, **counts)
+		finish_run(job, "Stopped" if stopped else status, **counts)
 		notify(job)
 		self.commit()
 		publish(job, {"status": status, "done": job.total_rows, "total": job.total_rows, "fraction": 1})

@@ -39,9 +39,9 @@ def stop_job(job_name: str) -> dict:
 	if dequeued:
 		# No worker has it: account for its rows here. If this request dies, the scheduler's
 		# resume_stalled_jobs queues the Stopping job and a worker finishes the stop instead.
-		from intellicon_leads.lead_import.jobs import JobRunner
+		from intellicon_leads.lead_import.jobs import process_job
 
-		JobRunner(job_name).run()
+		process_job(job_name)
 	else:
 		from intellicon_leads.lead_import.jobs import publish
 
@@ -50,10 +50,6 @@ def stop_job(job_name: str) -> dict:
 
 
 def _check_stoppable(job_name: str, status: str) -> None:
-	from intellicon_leads.lead_import import fixing
-
-	if status in STOPPABLE_STATUSES and fixing.retry_pending(job_name):
-		frappe.throw(_("The fixed rows of this import are being imported: wait until that run finishes."))
 	if status == "Undoing":
 		frappe.throw(_("This import is being undone, which cannot be stopped. Wait until the undo finishes."))
 	if status not in STOPPABLE_STATUSES:

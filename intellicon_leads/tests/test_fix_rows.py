@@ -229,3 +229,40 @@ class TestDeletingAJob(LeadImportTestCase):
 		self.assertEqual(frappe.db.count(fixing.FAILED_ROW, {"job": job.name}), 3)
 		frappe.delete_doc(imports.JOB_DOCTYPE, job.name)
 		self.assertEqual(frappe.db.count(fixing.FAILED_ROW, {"job": job.name}), 0)
+
+
+class TestStoppingARetry(LeadImportTestCase):
+	def test_a_retry_stopped_at_a_batch_boundary_keeps_what_it_imported_and_the_rest_can_run_again(self):
+		rows = [[f"S{i}", "X", f"s{i} at fix.example.com", "", "", ""] for i in range(12)]
+		job = self.import_file("retry-stop.csv", csv_bytes(rows))
+		frappe.db.set_value(imports.JOB_DOCTYPE, job.name, "batch_size", 5)
+		for i in range(12):
+			api.fix_failed_rows(job.name, EMAIL, f"s{i}@fix.example.com", rows=[i + 2])
+		fixing.start_retry(job.name)
+		commits = []
+
+		def commit_and_stop_after_one_batch():
+			frappe.db.savepoint(CHECKPOINT)
+			commits.append(1)
+			if len(commits) == 2:  # a user clicks Stop Import while the first batch commits
+				frappe.db.set_value(imports.JOB_DOCTYPE, job.name, "stop_requested_by", "Administrator")
+
+		frappe.db.savepoint(CHECKPOINT)
+		fixing.RetryRunner(
+			job.name,
+			commit=commit_and_stop_after_one_batch,
+			rollback=lambda: frappe.db.rollback(save_point=CHECKPOINT),
+		).run()
+		stopped = frappe.get_doc(imports.JOB_DOCTYPE, job.name)
+		self.assertEqual((stopped.status, stopped.imported, stopped.failed), ("Completed with Errors", 5, 7))
+		self.assertIn("Import stopped by", stopped.error_message)
+		self.assertEqual((stopped.runs[-1].status, stopped.stop_requested_by), ("Stopped", None))
+		self.assertFalse(fixing.retry_pending(job.name))
+
+		done = self.retry_again(job.name)
+		self.assertEqual((done.status, done.imported, done.failed), ("Completed", 12, 0))
+
+	def retry_again(self, job_name: str) -> frappe._dict:
+		fixing.start_retry(job_name)
+		fixing.RetryRunner(job_name, commit=lambda: frappe.db.savepoint(CHECKPOINT)).run()
+		return frappe._dict(imports.job_status(job_name))
