@@ -189,15 +189,21 @@ class WorkerDied(BaseException):
 	"""A killed worker: nothing after it runs, no except clause catches it."""
 
 
+def queued_retry_of_twelve_fixed_rows(test: LeadImportTestCase, prefix: str) -> frappe._dict:
+	"""An import of 12 rows with bad emails, each fixed, retried in batches of 5: queued, not run."""
+	rows = [[f"{prefix}{i}", "X", f"{prefix}{i} at fix.example.com", "", "", ""] for i in range(12)]
+	job = test.import_file(f"{prefix}.csv", csv_bytes(rows))
+	test.assertEqual(job.failed, 12)
+	frappe.db.set_value(imports.JOB_DOCTYPE, job.name, "batch_size", 5)
+	for i in range(12):
+		api.fix_failed_rows(job.name, EMAIL, f"{prefix}{i}@fix.example.com", rows=[i + 2])
+	fixing.start_retry(job.name)
+	return job
+
+
 class TestRetryAfterACrash(LeadImportTestCase):
 	def test_a_retry_whose_worker_died_resumes_without_counting_a_row_twice(self):
-		rows = [[f"R{i}", "X", f"r{i} at fix.example.com", "", "", ""] for i in range(12)]
-		job = self.import_file("retry-crash.csv", csv_bytes(rows))
-		self.assertEqual(job.failed, 12)
-		frappe.db.set_value(imports.JOB_DOCTYPE, job.name, "batch_size", 5)
-		for i in range(12):
-			api.fix_failed_rows(job.name, EMAIL, f"r{i}@fix.example.com", rows=[i + 2])
-		fixing.start_retry(job.name)
+		job = queued_retry_of_twelve_fixed_rows(self, "r")
 		commits = []
 
 		def commit_then_die():
@@ -233,12 +239,7 @@ class TestDeletingAJob(LeadImportTestCase):
 
 class TestStoppingARetry(LeadImportTestCase):
 	def test_a_retry_stopped_at_a_batch_boundary_keeps_what_it_imported_and_the_rest_can_run_again(self):
-		rows = [[f"S{i}", "X", f"s{i} at fix.example.com", "", "", ""] for i in range(12)]
-		job = self.import_file("retry-stop.csv", csv_bytes(rows))
-		frappe.db.set_value(imports.JOB_DOCTYPE, job.name, "batch_size", 5)
-		for i in range(12):
-			api.fix_failed_rows(job.name, EMAIL, f"s{i}@fix.example.com", rows=[i + 2])
-		fixing.start_retry(job.name)
+		job = queued_retry_of_twelve_fixed_rows(self, "s")
 		commits = []
 
 		def commit_and_stop_after_one_batch():
