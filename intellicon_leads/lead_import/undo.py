@@ -314,6 +314,7 @@ class UndoRunner:
 	def _undo(self) -> None:
 		position = self.job.undo_position or 0
 		self.size = os.path.getsize(self.path)
+		self.changes = _count_lines(self.path)
 		batch: list[dict] = []
 		for entry, consumed in entries_backwards(self.path, position):
 			batch.append(entry)
@@ -430,14 +431,16 @@ class UndoRunner:
 		return None
 
 	def _progress(self, position: int) -> None:
-		size = self.size or 1
+		"""How far through the changes file: the job form's progress bar, the import's counts beside it."""
+		fraction = position / (self.size or 1)
 		publish(
 			self.job,
 			{
 				"status": "Undoing",
-				"done": position,
-				"total": size,
-				"fraction": round(position / size, 4),
+				"done": round(fraction * self.changes),
+				"total": self.changes,
+				"fraction": round(fraction, 4),
+				**{key: self.job.get(key) or 0 for key in ("imported", "updated", "skipped", "failed")},
 				**{key: self.counts.get(key, 0) for key in (DELETED, RESTORED, KEPT)},
 			},
 		)
@@ -453,7 +456,10 @@ class UndoRunner:
 		job.db_set(values, notify=True)
 		finish_run(job, status, rows=sum(counts.values()), **counts)
 		self.commit()
-		publish(job, {"status": status, **counts, "fraction": 1})
+		imported = {key: job.get(key) or 0 for key in ("imported", "updated", "skipped", "failed")}
+		publish(
+			job, {"status": status, **imported, **counts, "done": job.total_rows, "total": job.total_rows}
+		)
 
 	def _store_kept_file(self) -> str | None:
 		if not os.path.exists(self.spool):
@@ -489,6 +495,11 @@ def _changes_path(job) -> str | None:
 		return None
 	path = files.local_path(job.changes_file)
 	return path if os.path.exists(path) and os.path.getsize(path) else None
+
+
+def _count_lines(path: str) -> int:
+	with open(path, "rb") as f:
+		return sum(block.count(b"\n") for block in iter(lambda: f.read(BLOCK), b""))
 
 
 def _spool_path(job_name: str) -> str:
