@@ -13,6 +13,7 @@ from intellicon_leads.lead_import import (
 	json_argument,
 	stopping,
 	templates,
+	undo,
 )
 from intellicon_leads.lead_import.permissions import (
 	can_control_job,
@@ -198,6 +199,25 @@ def import_fixed_rows(job: str) -> dict:
 def stop_import(job: str) -> dict:
 	"""Stop Import: a queued job is taken off the queue, a running one stops at its next batch."""
 	return stopping.stop_job(job)
+
+
+@frappe.whitelist(methods=["POST"])
+def undo_import(job: str) -> dict:
+	"""Queue the undo of a finished import: its new leads deleted, the fields it updated restored."""
+	check_job_control(job)
+	doc = undo.start_undo(job)
+	return {"job": doc.name, "status": doc.status}
+
+
+@frappe.whitelist()
+def download_kept_leads(job: str) -> None:
+	"""The leads the undo kept (changed or linked since the import), and why: a CSV file."""
+	check_job_access(job)
+	path, file_name = undo.kept_file(job)
+	with open(path, "rb") as f:
+		frappe.local.response.filecontent = f.read()
+	frappe.local.response.filename = file_name
+	frappe.local.response.type = "download"
 
 
 def _check_file_access(file_url: str) -> None:

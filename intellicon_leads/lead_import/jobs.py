@@ -48,9 +48,12 @@ def enqueue(job_name: str) -> None:
 
 
 def process_job(import_job: str) -> None:
-	"""The RQ entry point: the import itself, or a later run of the same job."""
-	from intellicon_leads.lead_import import fixing
+	"""The RQ entry point: the import itself, or a later run of the same job (a retry, an undo)."""
+	from intellicon_leads.lead_import import fixing, undo
 
+	if undo.undo_pending(import_job):
+		undo.UndoRunner(import_job).run()
+		return
 	if fixing.retry_pending(import_job):
 		fixing.RetryRunner(import_job).run()
 		return

@@ -30,14 +30,8 @@ def test_three_failed_rows_fixed_in_the_grid_are_imported_and_the_job_counts_mov
 	page = login(SALES_USER)
 	wizard = Wizard(page).open()
 	path = write_xlsx(tmp_path / "fix-in-grid.xlsx", HEADER, rows(run_id))
-	wizard.upload(path)
-	wizard.expect_uploaded(path.name)
-	for step in ("preview", "map", "values", "execute"):
-		wizard.next(step)
-	page.get_by_role("button", name="Start Import").click()
-	wizard.wait_for_status("Completed with Errors")
+	job = wizard.import_file(path, "Completed with Errors")
 	expect(wizard.count("failed")).to_have_text("4")
-	job = page.locator(".lil-job-link").inner_text().rsplit(" ", 1)[-1]
 	page.locator(".lil-job-link").click()
 	expect(page).to_have_url(re.compile(rf"/app/lead-import-job/{job}$"))
 

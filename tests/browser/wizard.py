@@ -73,6 +73,16 @@ class Wizard:
 	def wait_for_status(self, status: str) -> None:
 		expect(self.status()).to_have_attribute("data-status", status, timeout=IMPORT_TIMEOUT)
 
+	def import_file(self, path: Path, status: str) -> str:
+		"""Upload, go through every step with what the wizard suggests, import; the job's name."""
+		self.upload(path)
+		self.expect_uploaded(path.name)
+		for step in ("preview", "map", "values", "execute"):
+			self.next(step)
+		self.page.get_by_role("button", name="Start Import").click()
+		self.wait_for_status(status)
+		return self.page.locator(".lil-job-link").inner_text().rsplit(" ", 1)[-1]
+
 
 def write_xlsx(path: Path, header: list[str], rows: list[list]) -> Path:
 	book = Workbook()
