@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import random
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -20,11 +22,12 @@ from intellicon_leads.importer.pipeline import BatchReport, ImportPipeline, Impo
 from intellicon_leads.importer.reading import FileRejected, open_table
 from intellicon_leads.lead_import import JOB_DOCTYPE, files, stopping
 from intellicon_leads.lead_import.schema import lead_schema
-from intellicon_leads.lead_import.store import FrappeStore, read_committed, readable_error
+from intellicon_leads.lead_import.store import FrappeStore, is_lock_conflict, read_committed, readable_error
 
 # Documents mode runs about 1,000 rows/s: a 50 MB file (300k rows) needs minutes, never an hour.
 JOB_TIMEOUT = 60 * 60
 STALLED_AFTER_MINUTES = 10
+START_ATTEMPTS = 6
 FINAL_STATUSES = ("Completed", "Completed with Errors", "Failed", "Stopped", "Undone", "Partly Undone")
 # A job in one of these has a background run that a worker must finish (the scheduler re-queues it).
 RUNNING_STATUSES = ("Queued", "Processing", "Stopping", "Undoing")
@@ -122,8 +125,8 @@ class JobRunner:
 			if self.job.stop_requested_by:
 				self._stopped()  # stopped before a worker started it, or the stopping worker died
 				return
-			self._start()
 			try:
+				self._start()
 				result = self._import()
 			except stopping.ImportStopped:
 				self._stopped()
@@ -134,6 +137,20 @@ class JobRunner:
 			self._finish(result)
 
 	def _start(self) -> None:
+		"""Processing, and the run in the job's history: imports starting at the same moment can deadlock
+		on these rows, so the step is tried again (from a fresh copy of the job) before it gives up."""
+		for attempt in range(START_ATTEMPTS):
+			try:
+				self._mark_processing()
+				return
+			except Exception as exc:
+				if not is_lock_conflict(exc) or attempt == START_ATTEMPTS - 1:
+					raise
+				self.rollback()
+				self.job.reload()
+				time.sleep(0.1 * 2**attempt * random.uniform(0.5, 1.5))
+
+	def _mark_processing(self) -> None:
 		resuming = bool(self.job.last_row)
 		self.spool.truncate_after(self.job.last_row if resuming else 0)
 		self.changes.truncate_after(self.job.last_row if resuming else 0)

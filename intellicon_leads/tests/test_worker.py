@@ -155,3 +155,26 @@ class TestWorkerCrash(LeadImportTestCase):
 		self.assertEqual((status.total_rows, status.imported, status.failed), (55, 47, 8))
 		self.assertEqual(frappe.db.count("Lead"), 47)
 		self.assertEqual(sorted(int(r[0]) for r in failed_rows(status)[1:]), [i + 2 for i in range(0, 55, 7)])
+
+
+class TestStartingAtTheSameMoment(LeadImportTestCase):
+	def test_a_deadlock_while_the_job_starts_is_tried_again_and_the_job_runs_once(self):
+		file = files.save_upload("start-deadlock.csv", csv_bytes([["Dl", "A", "dl@example.com", "", "", ""]]))
+		job = imports.create_job(file.file_url, MAPPING)
+		commits = []
+
+		def first_commit_deadlocks():
+			commits.append(1)
+			if len(commits) == 1:  # another worker starting its import at the same moment
+				raise frappe.QueryDeadlockError(1213, "Deadlock found when trying to get lock")
+			frappe.db.savepoint(CHECKPOINT)
+
+		frappe.db.savepoint(CHECKPOINT)
+		JobRunner(
+			job.name,
+			commit=first_commit_deadlocks,
+			rollback=lambda: frappe.db.rollback(save_point=CHECKPOINT),
+		).run()
+		done = frappe.get_doc("Lead Import Job", job.name)
+		self.assertEqual((done.status, done.imported), ("Completed", 1))
+		self.assertEqual([run.run_type for run in done.runs], ["Import"])
