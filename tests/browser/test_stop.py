@@ -74,11 +74,6 @@ def undo(admin: SiteClient, job: str) -> None:
 	assert done["status"] == "Undone" and done["deleted"] == done["imported"], done
 
 
-@pytest.mark.skip(
-	reason="Failed in the last full run: the queued job stopped from the list still showed Queued, and the "
-	"50 MB import then kept the browser tests' only worker busy. Stop Import is covered by the Frappe tests "
-	"(test_stop) until this walk is fixed."
-)
 def test_a_50_mb_import_stopped_halfway_from_the_job_form_and_a_queued_one_from_the_list(
 	login, admin: SiteClient, screenshots, run_id: str, tmp_path: Path
 ):

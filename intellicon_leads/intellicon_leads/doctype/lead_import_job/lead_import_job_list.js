@@ -20,11 +20,15 @@ frappe.listview_settings["Lead Import Job"] = {
 		return [__(doc.status), colors[doc.status] || "gray", "status,=," + doc.status];
 	},
 	onload(listview) {
-		listview.page.add_actions_menu_item(__("Stop Import"), () => stop_selected(listview), false);
+		listview.page.add_actions_menu_item(
+			__("Stop Import"),
+			() => stop_selected(listview),
+			false
+		);
 		frappe.realtime.on("lead_import_progress", (data) => {
 			// Progress messages come every second; the list needs a refresh only when a run ends.
 			const running = ["Queued", "Processing", "Stopping", "Undoing"];
-			if (!running.includes(data.status)) listview.refresh();
+			if (!running.includes(data.status)) refresh_now(listview);
 		});
 	},
 };
@@ -45,5 +49,12 @@ async function stop_selected(listview) {
 	}
 	frappe.show_alert({ message: messages.join("<br>"), indicator: "orange" }, 10);
 	listview.clear_checked_items();
+	refresh_now(listview);
+}
+
+// The list skips a refresh asked with the same arguments within 3 s of the last one (BaseList.no_change):
+// a stop right after the list loaded would leave the old statuses on screen.
+function refresh_now(listview) {
+	listview.last_args = null;
 	listview.refresh();
 }
