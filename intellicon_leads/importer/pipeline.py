@@ -181,6 +181,7 @@ class ImportPipeline:
 		resume_after_row: int = 0,
 		resume_result: ImportResult | None = None,
 		conflict_retries: int = CONFLICT_RETRIES,
+		part: Part | None = None,
 	) -> None:
 		self.schema = schema
 		self.fields = fields
@@ -200,12 +201,15 @@ class ImportPipeline:
 		self.resume_after_row = resume_after_row
 		self.result = resume_result or ImportResult()
 		self.conflict_retries = max(0, conflict_retries)
+		# One part of a split import: only its rows, with the in-file duplicates settled across parts.
+		self.part = part
 		# Failed rows of the batch being written: they reach the sink only once the batch is written.
 		self._held_failures: list[tuple[int, list, list, str, tuple[str, ...]]] | None = None
 		self._last_progress = float("-inf")
 		self._batch: list[_Item] = []
 		self._pending: dict[int, _Item] = {}
 		self._seen: dict[tuple[str, str], int] = {}
+		self._replaying = False
 		self._matchers = self.rule.normalizers(schema)
 		self._defaults = {f.fieldname: f.default for f in schema.fields if f.default}
 		self._required = [f for f in schema.fields if f.required and not f.default]
@@ -253,8 +257,13 @@ class ImportPipeline:
 		result = self.result
 		resume_after = self.resume_after_row
 		next_check = 0
+		part = self.part
+		if part is not None:
+			resume_after = max(resume_after, part.first_row - 1)
+			rows = part.select(rows)
 		for row in rows:
 			if row.number <= resume_after:
+				self._replay(row)
 				continue
 			result.total += 1
 			result.last_row = row.number
@@ -264,6 +273,15 @@ class ImportPipeline:
 			if result.total >= next_check:
 				next_check = result.total + 256
 				self._report_progress(started)
+
+	def _replay(self, row: Row) -> None:
+		"""A row committed before a resume: its keys join `_seen`, so that a later row repeating it is an
+		in-file duplicate as in a run that never stopped (and not a duplicate of the lead it became)."""
+		self._replaying = True
+		try:
+			self._take(row)
+		finally:
+			self._replaying = False
 
 	def _take(self, row: Row) -> None:
 		# The hot loop of every import: no allocation a valid row does not need.
@@ -309,6 +327,16 @@ class ImportPipeline:
 
 	def _accept(self, item: _Item) -> None:
 		"""In-file duplicates: the first row wins; later rows fail or are merged into it."""
+		if self.part is not None and item.number in self.part.settled:
+			if not self._replaying:
+				# Its first row is in another part of the file: decided as a single run would.
+				first, fieldname = self.part.settled[item.number]
+				self._in_file_duplicate(item, (fieldname, ""), first)
+			return
+		if self._replaying:
+			if not any(key in self._seen for key in item.keys):
+				self._seen.update((key, item.number) for key in item.keys)
+			return
 		seen = self._seen
 		for key in item.keys:
 			first = seen.get(key)
@@ -370,6 +398,7 @@ class ImportPipeline:
 			self.store.claim({key for item in batch if not item.done for key in item.keys})
 		self._resolve_links(batch)
 		existing = self._find_existing([i for i in batch if not i.done])
+		self._merged: dict[str, ExistingRecord] = {}
 		inserts: list[_Item] = []
 		updates: list[tuple[_Item, ExistingRecord, dict[str, Any]]] = []
 		for item in batch:
@@ -391,8 +420,12 @@ class ImportPipeline:
 	) -> None:
 		match = hit[1] if hit else None
 		if item.merge_into:
+			if match is not None:
+				# Rows merged into one lead in the same batch fill it one after the other, in file order.
+				match = self._merged.get(match.name, match)
 			changes = changes_for(FILL_EMPTY, match.values, item.record) if match else {}
 			if changes and not self.dry_run:
+				self._merged[match.name] = ExistingRecord(match.name, {**match.values, **changes})
 				updates.append((item, match, changes))
 			else:
 				self._skip(item.number, f"Row {item.number}: merged into row {item.merge_into}.", "duplicate")
@@ -572,6 +605,8 @@ class ImportPipeline:
 		self._fail_row(item.number, item.values, item.extra, errors)
 
 	def _fail_row(self, number: int, values: list, extra: list, errors: list[tuple[str, str]]) -> None:
+		if self._replaying:
+			return
 		message = " ".join(text for _, text in errors)
 		kinds = tuple(dict.fromkeys(kind for kind, _ in errors))
 		self.result.failed += 1
@@ -595,6 +630,113 @@ class ImportPipeline:
 		rate = r.total / elapsed
 		eta = elapsed * (1 - fraction) / fraction if 0 < fraction < 1 else (0.0 if force else None)
 		self.on_progress(Progress(r.total, fraction, r.imported, r.updated, r.skipped, r.failed, rate, eta))
+
+
+@dataclass
+class Part:
+	"""The rows of one part of a split import (file rows first_row..last_row), and how the in-file
+	duplicates whose first row lies in another part were settled: {row: (first row, match field)}.
+
+	With "Merge into first row", such rows cannot be merged before their first row is written: they are
+	`deferred` out of their own range into a last part (`only`) that runs once every other part is done.
+	"""
+
+	first_row: int
+	last_row: int
+	settled: dict[int, tuple[int, str]] = field(default_factory=dict)
+	deferred: frozenset[int] = frozenset()
+	only: frozenset[int] | None = None
+
+	def includes(self, number: int) -> bool:
+		if not self.first_row <= number <= self.last_row:
+			return False
+		return number in self.only if self.only is not None else number not in self.deferred
+
+	def select(self, rows: Iterable[Row]) -> Iterator[Row]:
+		only, deferred, first, last = self.only, self.deferred, self.first_row, self.last_row
+		for row in rows:
+			number = row.number
+			if number > last:
+				return
+			if number < first:
+				continue
+			if only is not None:
+				if number in only:
+					yield row
+			elif number not in deferred:
+				yield row
+
+
+@dataclass
+class SplitPlan:
+	"""A file cut into parts of `part_rows` rows, with its in-file duplicates settled across them."""
+
+	total: int
+	ranges: list[tuple[int, int]]
+	settled: dict[int, tuple[int, str]]
+	merge: bool
+
+	def parts(self) -> list[Part]:
+		"""The range parts, then (merge only, when needed) the part of the deferred rows."""
+		deferred = frozenset(self.settled) if self.merge else frozenset()
+		parts = [Part(first, last, self.settled, deferred) for first, last in self.ranges]
+		if deferred:
+			parts.append(Part(min(deferred), max(deferred), self.settled, only=deferred))
+		return parts
+
+
+class _Planner(ImportPipeline):
+	"""Reads the whole file as an import would, writing nothing: where each part starts and ends, and
+	which rows are in-file duplicates of a row in another part (a single run's `_seen`, whole-file)."""
+
+	def plan(self, table: Any, part_rows: int) -> SplitPlan:
+		self._table = table
+		self._part_rows = max(1, part_rows)
+		self._ranges: list[list[int]] = []
+		self._part_of: dict[int, int] = {}
+		self._settled: dict[int, tuple[int, str]] = {}
+		count = 0
+		for row in self._prepare(table.rows()):
+			if count % self._part_rows == 0:
+				self._ranges.append([row.number, row.number])
+			count += 1
+			self._ranges[-1][1] = row.number
+			self._take(row)
+		ranges = [(first, last) for first, last in self._ranges]
+		return SplitPlan(count, ranges, self._settled, self.rule.in_file == IN_FILE_MERGE)
+
+	def _accept(self, item: _Item) -> None:
+		part = len(self._ranges) - 1
+		for key in item.keys:
+			first = self._seen.get(key)
+			if first is not None:
+				if self._part_of[first] != part:
+					self._settled[item.number] = (first, key[0])
+				return
+		for key in item.keys:
+			self._seen[key] = item.number
+		self._part_of[item.number] = part
+
+	def _fail_row(self, number: int, values: list, extra: list, errors: list[tuple[str, str]]) -> None:
+		"""A row that fails is failed by its part; only the rows that are accepted matter here."""
+
+
+def plan_split(
+	schema: Schema,
+	fields: list[str | None],
+	table: Any,
+	part_rows: int,
+	*,
+	headers: list[str] | None = None,
+	rule: DuplicateRule | None = None,
+	value_maps: dict[str, dict[str, str]] | None = None,
+	date_order: str | None = None,
+) -> SplitPlan:
+	"""Plan a split import of `table`: a pass over the whole file before any part writes."""
+	planner = _Planner(
+		schema, fields, None, headers=headers, rule=rule, value_maps=value_maps, date_order=date_order
+	)
+	return planner.plan(table, part_rows)
 
 
 def _fraction(table: Any) -> float:

@@ -223,6 +223,19 @@ def test_duplicates_inside_the_file_merge_into_first_row_even_across_batches(tmp
 		assert result.in_file_duplicates == 2
 
 
+def test_two_rows_merged_into_a_lead_of_an_earlier_batch_fill_it_in_file_order(tmp_path):
+	header = ["First Name", "Email", "City"]
+	rows = [["Ann", "ann@example.com", ""], ["Bob", "bob@example.com", ""]]
+	rows += [["Ann", "ann@example.com", "Oslo"], ["Ann", "ann@example.com", "Rome"]]
+	result, store = run(
+		write_csv(tmp_path / "l.csv", rows, header=header),
+		rule=DuplicateRule(in_file=IN_FILE_MERGE),
+		batch_size=2,
+	)
+	assert (result.imported, result.skipped) == (2, 2)
+	assert by_email(store)["ann@example.com"]["city"] == "Oslo", "the first row to fill a field keeps it"
+
+
 def test_phone_duplicates_match_after_normalisation_and_empty_keys_never_match(tmp_path):
 	header = ["First Name", "Mobile Phone"]
 	rows = [["Ann", "+1 (415) 555-0100"], ["Bob", "0014155550100"], ["Cy", ""], ["Di", ""]]
