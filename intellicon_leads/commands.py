@@ -61,7 +61,8 @@ def import_leads(context, file_path, template, sheet, encoding, dry_run, user, a
 			encoding=encoding,
 		)
 		frappe.db.commit()
-		JobRunner(job.name, on_progress=None if as_json else _print_progress).run()
+		# In this process, unsplit: the command's output is the finished import.
+		JobRunner(job.name, on_progress=None if as_json else _print_progress, split=False).run()
 		status = imports.job_status(job.name)
 	except frappe.ValidationError as exc:
 		click.secho(f"error: {frappe.utils.strip_html(str(exc))}", fg="red", err=True)

@@ -20,7 +20,7 @@ from intellicon_leads.importer.dedup import DuplicateRule
 from intellicon_leads.importer.failed import FailedRecordsWriter, failed_file_format
 from intellicon_leads.importer.pipeline import BatchReport, ImportPipeline, ImportResult, Progress
 from intellicon_leads.importer.reading import FileRejected, open_table
-from intellicon_leads.lead_import import JOB_DOCTYPE, files, stopping
+from intellicon_leads.lead_import import JOB_DOCTYPE, files, splitting, stopping
 from intellicon_leads.lead_import.schema import lead_schema
 from intellicon_leads.lead_import.store import FrappeStore, is_lock_conflict, read_committed, readable_error
 
@@ -86,13 +86,13 @@ def open_job_file(job):
 	)
 
 
-def job_pipeline(job, headers: list[str], **options: Any) -> ImportPipeline:
+def job_pipeline(job, headers: list[str], series_apart: bool = False, **options: Any) -> ImportPipeline:
 	"""A pipeline as the job's settings make it: mapping, duplicate rule, value choices, write mode."""
 	schema = lead_schema()
 	return ImportPipeline(
 		schema,
 		json.loads(job.mapping),
-		FrappeStore(schema, job.write_mode or "Documents"),
+		FrappeStore(schema, job.write_mode or "Documents", series_apart=series_apart),
 		headers=headers,
 		rule=DuplicateRule.from_dict(json.loads(job.duplicate_rules or "{}")),
 		value_maps=json.loads(job.value_maps or "{}"),
@@ -109,8 +109,11 @@ class JobRunner:
 		commit: Callable[[], None] | None = None,
 		on_progress: Callable[[Progress], None] | None = None,
 		rollback: Callable[[], None] | None = None,
+		split: bool = True,
 	) -> None:
 		self.job = frappe.get_doc(JOB_DOCTYPE, job_name)
+		# A large file is split into chunks for the workers; a foreground run (bench import-leads) is not.
+		self.split = split
 		# Injectable so that tests can use savepoints where production commits.
 		self.commit = commit or frappe.db.commit
 		self.rollback = rollback or frappe.db.rollback
@@ -121,12 +124,17 @@ class JobRunner:
 	def run(self) -> None:
 		if self.job.status in FINAL_STATUSES:
 			return
+		if self.job.chunks:
+			splitting.resume(self.job.name)  # split in chunks: they run (and resume) as jobs of their own
+			return
 		with read_committed():
 			if self.job.stop_requested_by:
 				self._stopped()  # stopped before a worker started it, or the stopping worker died
 				return
 			try:
 				self._start()
+				if self.split and splitting.split(self):
+					return
 				result = self._import()
 			except stopping.ImportStopped:
 				self._stopped()

@@ -46,6 +46,11 @@ def stop_job(job_name: str) -> dict:
 		from intellicon_leads.lead_import.jobs import publish
 
 		publish(frappe.get_doc(JOB_DOCTYPE, job_name), {"status": "Stopping"})
+		if frappe.db.exists("Lead Import Job Chunk", {"parent": job_name, "parenttype": JOB_DOCTYPE}):
+			# A split job: its chunks not yet running are stopped now; the running ones at their next batch.
+			from intellicon_leads.lead_import import splitting
+
+			splitting.dispatch(job_name)
 	return _state(job_name)
 
 

@@ -161,10 +161,13 @@ class FrappeStore:
 	committed meanwhile is found. A deadlock or lock wait timeout rolls the batch back (BatchConflict).
 	"""
 
-	def __init__(self, schema: Schema, mode: str = DOCUMENTS) -> None:
+	def __init__(self, schema: Schema, mode: str = DOCUMENTS, series_apart: bool = False) -> None:
 		self.schema = schema
 		self.doctype = schema.doctype
 		self.mode = mode
+		# Chunks of a split import write at the same time: their naming-series numbers are reserved on a
+		# connection of their own, or each batch would wait for the other chunk's batch on the series row.
+		self.reserve = reserve_series_apart if series_apart else reserve_series
 		self._indexes: dict[str, dict[str, str]] = {}
 		self._links: dict[str, dict[str, str | None]] = {}
 		self._fast_rows: FastRows | None = None
@@ -289,7 +292,7 @@ class FrappeStore:
 			if self.mode == FAST:
 				return self._bulk_insert(records)
 			if self._documents is None:
-				self._documents = DocumentShortcuts(self.doctype)
+				self._documents = DocumentShortcuts(self.doctype, self.reserve)
 			# Names are reserved before any savepoint: a rollback must not hand the same numbers out twice.
 			named = [(record, self._documents.name_for(record)) for record in records]
 			return self._all_or_one_by_one([lambda r=r, n=n: self._insert_document(r, n) for r, n in named])
@@ -355,7 +358,7 @@ class FrappeStore:
 
 	def _bulk_insert(self, records: list[dict[str, Any]]) -> list[WriteResult]:
 		if self._fast_rows is None:
-			self._fast_rows = FastRows(self.doctype, block=len(records))
+			self._fast_rows = FastRows(self.doctype, block=len(records), reserve=self.reserve)
 		rows = self._fast_rows
 		prepared = [rows.prepare(record) for record in records]
 		columns = rows.columns(prepared)
@@ -377,13 +380,15 @@ class FrappeStore:
 class FastRows:
 	"""Complete table rows for Fast mode: name, standard columns, defaults and lead_name."""
 
-	def __init__(self, doctype: str, block: int = 500) -> None:
+	def __init__(
+		self, doctype: str, block: int = 500, reserve: Callable[[str, int], int] | None = None
+	) -> None:
 		self.doctype = doctype
 		self.meta = frappe.get_meta(doctype)
 		self.defaults = self._defaults()
 		self.now = now_datetime()
 		self.user = frappe.session.user
-		self.namer = SeriesNamer(self.meta, self.defaults, block)
+		self.namer = SeriesNamer(self.meta, self.defaults, block, reserve)
 
 	def _defaults(self) -> dict[str, Any]:
 		blank = frappe.new_doc(self.doctype).as_dict()
@@ -443,10 +448,16 @@ class FastRows:
 class SeriesNamer:
 	"""Names from the DocType's naming series, numbers reserved a block at a time."""
 
-	def __init__(self, meta, defaults: dict[str, Any], block: int = 500) -> None:
+	def __init__(
+		self,
+		meta,
+		defaults: dict[str, Any],
+		block: int = 500,
+		reserve: Callable[[str, int], int] | None = None,
+	) -> None:
 		self.meta = meta
 		self.defaults = defaults
-		self.counter = SeriesCounter(max(block, 1))
+		self.counter = SeriesCounter(max(block, 1), reserve)
 		self._static: dict[str, tuple[str, int] | None] = {}
 
 	def name_for(self, row: dict[str, Any]) -> str | None:
@@ -489,7 +500,7 @@ class DocumentShortcuts:
 	field fetches values through a link, since the engine has already checked every link in batch.
 	"""
 
-	def __init__(self, doctype: str) -> None:
+	def __init__(self, doctype: str, reserve: Callable[[str, int], int] | None = None) -> None:
 		meta = frappe.get_meta(doctype)
 		controller = frappe.get_doc({"doctype": doctype}).__class__
 		names_itself = any(hasattr(controller, m) for m in ("autoname", "before_naming")) or frappe.db.exists(
@@ -500,7 +511,7 @@ class DocumentShortcuts:
 			if meta.has_field("naming_series")
 			else {}
 		)
-		self.namer = None if names_itself else SeriesNamer(meta, defaults)
+		self.namer = None if names_itself else SeriesNamer(meta, defaults, reserve=reserve)
 		self.links_checked = not any(df.fetch_from for df in meta.fields)
 
 	def name_for(self, record: dict[str, Any]) -> str | None:
@@ -510,31 +521,73 @@ class DocumentShortcuts:
 class SeriesCounter:
 	"""A naming-series number generator that reserves numbers a block at a time, not one query per row."""
 
-	def __init__(self, block: int = 500) -> None:
+	def __init__(self, block: int = 500, reserve: Callable[[str, int], int] | None = None) -> None:
 		self.block = block
+		self.reserve = reserve or reserve_series
 		self.ranges: dict[str, list[int]] = {}
 
 	def __call__(self, key: str, digits: int) -> str:
 		span = self.ranges.get(key)
 		if not span or span[0] > span[1]:
-			start = reserve_series(key, self.block)
+			start = self.reserve(key, self.block)
 			span = self.ranges[key] = [start, start + self.block - 1]
 		number = span[0]
 		span[0] += 1
 		return f"{number:0{digits}d}"
 
 
-def reserve_series(key: str, count: int) -> int:
+def reserve_series(key: str, count: int, db=None) -> int:
 	"""Move the series `key` on by `count` and return the first number reserved."""
+	db = db or frappe.db
 	# One statement whether or not the series exists: two imports starting a new series at once would
 	# both find no row with select-for-update, then collide inserting it.
-	frappe.db.sql(
+	db.sql(
 		"insert into `tabSeries` (`name`, `current`) values (%s, %s) "
 		"on duplicate key update `current` = ifnull(`current`, 0) + values(`current`)",
 		(key, count),
 	)
-	current = frappe.db.sql("select `current` from `tabSeries` where `name`=%s", (key,))[0][0]
+	current = db.sql("select `current` from `tabSeries` where `name`=%s", (key,))[0][0]
 	return int(current) - count + 1
+
+
+def reserve_series_apart(key: str, count: int) -> int:
+	"""reserve_series, committed at once on a connection of its own: the numbers stay reserved even if
+	the batch that asked for them is rolled back (a gap in the series, never a name handed out twice)."""
+	db = series_connection()
+	try:
+		start = reserve_series(key, count, db)
+		db.commit()
+	except Exception:
+		db.rollback()
+		raise
+	return start
+
+
+def series_connection():
+	"""This process's second connection to the site's database, opened on first use."""
+	db = getattr(frappe.local, "intellicon_series_db", None)
+	if db is None:
+		from frappe.database import get_db
+
+		conf = frappe.local.conf
+		db = get_db(
+			socket=conf.db_socket,
+			host=conf.db_host,
+			port=conf.db_port,
+			user=conf.db_name,
+			password=conf.db_password,
+			cur_db_name=conf.db_name,
+		)
+		db.connect()
+		frappe.local.intellicon_series_db = db
+	return db
+
+
+def close_series_connection() -> None:
+	db = getattr(frappe.local, "intellicon_series_db", None)
+	if db is not None:
+		frappe.local.intellicon_series_db = None
+		db.close()
 
 
 def lead_name_of(values: dict[str, Any]) -> str:

@@ -9,12 +9,17 @@ from intellicon_leads.importer.dedup import DuplicateRule
 from intellicon_leads.lead_import.schema import lead_schema
 
 DEFAULT_MATCH_FIELDS = ("email_id",)
+DEFAULT_CHUNK_SIZE = 20000
+DEFAULT_PARALLEL_CHUNKS = 2
+MIN_CHUNK_SIZE = 10
 
 
 class LeadImportSettings(Document):
 	def validate(self) -> None:
 		self.max_file_size_mb = self.max_file_size_mb or 50
 		self.batch_size = min(max(self.batch_size or 500, 1), 5000)
+		self.chunk_size = max(self.chunk_size or DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE)
+		self.parallel_chunks = max(self.parallel_chunks or DEFAULT_PARALLEL_CHUNKS, 1)
 		schema = lead_schema()
 		unknown = [row.fieldname for row in self.duplicate_match_fields if row.fieldname not in schema]
 		if unknown:
@@ -31,6 +36,16 @@ class LeadImportSettings(Document):
 			action=self.duplicate_action or "Skip",
 			in_file=self.in_file_duplicates or "Fail later rows",
 		)
+
+
+def splitting() -> tuple[int, int]:
+	"""(rows per chunk, chunks at once) for a new import; a site that never saved its settings gets the defaults."""
+	values = frappe.db.get_values_from_single(
+		["chunk_size", "parallel_chunks"], None, "Lead Import Settings", as_dict=True
+	)
+	values = values[0] if values else {}
+	size = int(values.get("chunk_size") or DEFAULT_CHUNK_SIZE)
+	return max(size, MIN_CHUNK_SIZE), max(int(values.get("parallel_chunks") or DEFAULT_PARALLEL_CHUNKS), 1)
 
 
 @frappe.whitelist()

@@ -61,6 +61,8 @@ export function progress_of(data) {
 		failed: data.failed || 0,
 		duration: data.duration ?? null,
 		error_message: data.error_message || "",
+		// A large import split into chunks run by several workers: {total, done, running}.
+		chunks: data.chunks || null,
 	};
 }
 
@@ -147,6 +149,15 @@ function stats_text(p) {
 		parts.push(__("{0} rows processed", [format_count(p.done)]));
 	}
 	if (p.rows_per_second) parts.push(__("{0} rows/s", [format_count(p.rows_per_second)]));
+	if (p.chunks && p.status === "Processing") {
+		parts.push(
+			__("{0} of {1} chunks done, {2} running", [
+				p.chunks.done,
+				p.chunks.total,
+				p.chunks.running,
+			])
+		);
+	}
 	if (p.eta_seconds !== null && p.status === "Processing") {
 		parts.push(__("about {0} left", [format_seconds(p.eta_seconds)]));
 	}
