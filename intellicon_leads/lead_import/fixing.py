@@ -22,8 +22,8 @@ from intellicon_leads.importer.values import ERROR_KINDS, cell_text
 from intellicon_leads.lead_import import JOB_DOCTYPE, files, stopping
 from intellicon_leads.lead_import.jobs import (
 	ChangesLog,
-	_decode,
-	_encode,
+	decode_value,
+	encode_value,
 	enqueue,
 	finish_run,
 	job_pipeline,
@@ -61,7 +61,7 @@ def keep_failed_rows(job, rows: Iterable[tuple]) -> None:
 	fields += ["error", "kinds", "cells", "run"]
 	chunk = []
 	for row_number, values, extra, message, *rest in rows:
-		cells = json.dumps([values, extra], default=_encode)
+		cells = json.dumps([values, extra], default=encode_value)
 		kinds = _kinds_text(rest[0] if rest else ())
 		chunk.append((f"{job.name}-{row_number}", now, now, user, user, job.name, row_number, message, kinds))
 		chunk[-1] += (cells, 1)
@@ -159,7 +159,7 @@ class CellChecker:
 		self.match_columns = {i for i, f in enumerate(self.fields) if f in match_fields}
 
 	def view(self, doc) -> dict:
-		values, extra = json.loads(doc.cells, object_hook=_decode)
+		values, extra = json.loads(doc.cells, object_hook=decode_value)
 		edits = json.loads(doc.edits or "{}")
 		fixed = apply_edits(values, edits)
 		errors = cell_errors(self.schema, self.fields, fixed, self.value_maps)
@@ -213,7 +213,7 @@ def fix_rows(
 	changed = 0
 	for docs in _chosen_rows(job.name, rows, kind):
 		for doc in docs:
-			values, _extra = json.loads(doc.cells, object_hook=_decode)
+			values, _extra = json.loads(doc.cells, object_hook=decode_value)
 			edits = json.loads(doc.edits or "{}")
 			original = _cell_text(values[column]) if column < len(values) else ""
 			if value == original:
@@ -317,7 +317,7 @@ def _update_rows(rows: dict[str, dict[str, Any]]) -> None:
 
 def _fixed_rows(docs: Iterable) -> Iterator[Row]:
 	for doc in docs:
-		values, extra = json.loads(doc.cells, object_hook=_decode)
+		values, extra = json.loads(doc.cells, object_hook=decode_value)
 		yield Row(doc.file_row, apply_edits(values, json.loads(doc.edits or "{}")), extra)
 
 
@@ -556,7 +556,7 @@ def rebuild_failed_file(job) -> str | None:
 	def rows() -> Iterator[tuple]:
 		for docs in _in_chunks({"job": job.name}, ["file_row", "cells", "edits", "error"]):
 			for doc in docs:
-				values, extra = json.loads(doc.cells, object_hook=_decode)
+				values, extra = json.loads(doc.cells, object_hook=decode_value)
 				yield doc.file_row, apply_edits(values, json.loads(doc.edits or "{}")), extra, doc.error
 
 	return store_failed_file(job, rows())

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import random
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -22,7 +20,7 @@ from intellicon_leads.importer.pipeline import BatchReport, ImportPipeline, Impo
 from intellicon_leads.importer.reading import FileRejected, open_table
 from intellicon_leads.lead_import import JOB_DOCTYPE, files, splitting, stopping
 from intellicon_leads.lead_import.schema import lead_schema
-from intellicon_leads.lead_import.store import FrappeStore, is_lock_conflict, read_committed, readable_error
+from intellicon_leads.lead_import.store import FrappeStore, read_committed, readable_error, retry_on_conflict
 
 # Documents mode runs about 1,000 rows/s: a 50 MB file (300k rows) needs minutes, never an hour.
 JOB_TIMEOUT = 60 * 60
@@ -147,16 +145,13 @@ class JobRunner:
 	def _start(self) -> None:
 		"""Processing, and the run in the job's history: imports starting at the same moment can deadlock
 		on these rows, so the step is tried again (from a fresh copy of the job) before it gives up."""
-		for attempt in range(START_ATTEMPTS):
-			try:
-				self._mark_processing()
-				return
-			except Exception as exc:
-				if not is_lock_conflict(exc) or attempt == START_ATTEMPTS - 1:
-					raise
-				self.rollback()
-				self.job.reload()
-				time.sleep(0.1 * 2**attempt * random.uniform(0.5, 1.5))
+		retry_on_conflict(
+			self._mark_processing,
+			START_ATTEMPTS,
+			rollback=self.rollback,
+			before_retry=self.job.reload,
+			throw=False,
+		)
 
 	def _mark_processing(self) -> None:
 		resuming = bool(self.job.last_row)
@@ -355,7 +350,7 @@ class FailedSpool:
 		if self._file is None:
 			self._file = open(self.path, "a", encoding="utf-8")
 		entry = [row_number, values, extra, message, list(kinds)]
-		self._file.write(json.dumps(entry, default=_encode) + "\n")
+		self._file.write(json.dumps(entry, default=encode_value) + "\n")
 
 	def flush(self) -> None:
 		if self._file is not None:
@@ -368,7 +363,7 @@ class FailedSpool:
 			return
 		with open(self.path, encoding="utf-8") as f:
 			for line in f:
-				yield json.loads(line, object_hook=_decode)
+				yield json.loads(line, object_hook=decode_value)
 
 	def count(self) -> int:
 		return sum(1 for _ in self.rows())
@@ -395,7 +390,7 @@ class ChangesLog:
 			for row, name, previous, new in report.updated:
 				entry = {"row": row, "action": "updated", "name": name, "previous": previous, "new": new}
 				entry.update(at=at, run=run)
-				f.write(json.dumps(entry, default=_encode) + "\n")
+				f.write(json.dumps(entry, default=encode_value) + "\n")
 
 	def truncate_after(self, last_row: int) -> None:
 		_truncate_jsonl(self.path, last_row, lambda entry: entry["row"])
@@ -479,7 +474,8 @@ def _truncate_jsonl(path: str, last_row: int, row_of: Callable[[Any], int]) -> N
 		f.writelines(kept)
 
 
-def _encode(value: Any) -> Any:
+def encode_value(value: Any) -> Any:
+	"""json.dumps default= for cell values kept in JSON (spools, changes logs, failed rows)."""
 	if isinstance(value, datetime.datetime):
 		return {"$datetime": value.isoformat()}
 	if isinstance(value, datetime.date):
@@ -489,7 +485,8 @@ def _encode(value: Any) -> Any:
 	return str(value)
 
 
-def _decode(obj: dict) -> Any:
+def decode_value(obj: dict) -> Any:
+	"""json.loads object_hook= undoing encode_value: dates and times come back as they were read."""
 	if "$datetime" in obj:
 		return datetime.datetime.fromisoformat(obj["$datetime"])
 	if "$date" in obj:

@@ -74,16 +74,28 @@ def read_committed() -> Iterator[None]:
 		frappe.db.sql(f"set session transaction isolation level {previous.replace('-', ' ')}")
 
 
-def retry_on_conflict(write: Callable[[], T], attempts: int = 6) -> T:
-	"""`write` is a whole transaction from the last commit on: after a deadlock, roll back and run it again."""
+def retry_on_conflict(
+	write: Callable[[], T],
+	attempts: int = 6,
+	*,
+	rollback: Callable[[], None] | None = None,
+	before_retry: Callable[[], None] | None = None,
+	throw: bool = True,
+) -> T:
+	"""`write` is a whole transaction from the last commit on: after a deadlock or lock wait timeout, roll
+	back (`rollback`, a test's savepoint), wait a little longer each time, `before_retry` (reload what
+	the lost transaction changed) and run it again. The last failure raises the user's message, or with
+	throw=False the database error itself."""
 	for attempt in range(attempts):
 		try:
 			return write()
 		except Exception as exc:
 			if not is_lock_conflict(exc):
 				raise
-			frappe.db.rollback()
+			(rollback or frappe.db.rollback)()
 			if attempt == attempts - 1:
+				if not throw:
+					raise
 				frappe.throw(
 					_(
 						"Other imports were starting at the same moment and the database could not make room "
@@ -92,6 +104,8 @@ def retry_on_conflict(write: Callable[[], T], attempts: int = 6) -> T:
 					title=_("Import not started"),
 				)
 			time.sleep(0.1 * 2**attempt * random.uniform(0.5, 1.5))
+			if before_retry:
+				before_retry()
 	raise AssertionError("unreachable")
 
 

@@ -23,7 +23,7 @@ from frappe.utils import get_datetime, now_datetime
 from intellicon_leads.lead_import import JOB_DOCTYPE, LEAD_DOCTYPE, files
 from intellicon_leads.lead_import.jobs import (
 	RUNNING_STATUSES,
-	_decode,
+	decode_value,
 	enqueue,
 	finish_run,
 	publish,
@@ -127,7 +127,7 @@ def lines_backwards(path: str, skip: int = 0, block: int = BLOCK) -> Iterator[tu
 
 def entries_backwards(path: str, skip: int = 0) -> Iterator[tuple[dict, int]]:
 	for line, consumed in lines_backwards(path, skip):
-		yield json.loads(line, object_hook=_decode), consumed
+		yield json.loads(line, object_hook=decode_value), consumed
 
 
 # -- deciding what changed since ---------------------------------------------------------------
