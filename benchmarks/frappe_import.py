@@ -1,13 +1,19 @@
-"""Lead import on a real bench: the 50 MB CSV through a real RQ worker, in each write mode, with
-100k leads already in the database and email dedup; then Frappe's own Data Import on a 20k-row
-sample of the same file. Prints rows/s, duration, the worker's peak RSS and the ratio.
+"""Lead import on a real bench: the 50 MB CSV through real RQ workers, in each write mode, with
+100k leads already in the database and email dedup, by one worker and by two; then Frappe's own Data
+Import on a 20k-row sample of the same file. Prints rows/s, duration, each worker's peak RSS, the
+speed-up of two workers over one (with their counts and leads compared) and the ratio to Data Import.
 
 	python benchmarks/frappe_import.py [--bench DIR] [--site SITE] [--modes Fast,Documents]
-	                                   [--seed 100000] [--data-import-rows 20000] [--rows N]
+	                                   [--workers 1,2] [--seed 100000] [--data-import-rows 20000]
+	                                   [--loop-rows 20000] [--rows N] [--erpnext]
 
-After Documents mode, the leads it created are inserted again by a bare frappe.get_doc(...).insert()
-loop (commit every 500): Documents mode's floor, and the ratio of the two. --rows takes the first N
-rows of the file, for a quicker run.
+One worker runs the import unsplit; N workers (`bench worker --burst` each) share it in chunks of
+20,000 rows, N at once. The first worker starts with the queued job and plans the chunks; the others
+start once the chunks are queued (a burst worker that finds the queue empty leaves at once).
+After Documents mode by one worker, the first --loop-rows leads it created are inserted again by a
+bare frappe.get_doc(...).insert() loop (commit every 500): Documents mode's floor, and the ratio of
+the two. --rows takes the first N rows of the file, for a quicker run. --erpnext runs on a site with
+ERPNext installed (intellicon-bench-erp.localhost, created on first use), whose Lead is ERPNext's.
 
 Run as root or as the bench's owner. It uses its own site (intellicon-bench.localhost by default)
 and empties that site's Lead table between runs.
@@ -33,7 +39,9 @@ CSV_FILE = HERE / "data" / "leads_50mb.csv"
 def main() -> None:
 	args = parse_args()
 	bench = Path(args.bench).resolve()
-	subprocess.run(["bash", str(REPO / "scripts" / "bench-prepare"), args.site, str(bench)], check=True)
+	env = {**os.environ, "INTELLICON_WITH_APPS": "erpnext"} if args.erpnext else None
+	prepare = ["bash", str(REPO / "scripts" / "bench-prepare"), args.site, str(bench)]
+	subprocess.run(prepare, check=True, env=env)
 	if not CSV_FILE.exists():
 		subprocess.run([sys.executable, str(HERE / "make_files.py")], check=True)
 	work = Path(tempfile.mkdtemp(prefix="intellicon-bench-"))
@@ -45,15 +53,19 @@ def main() -> None:
 	side = Side(bench, args.site, work / "frappe_side.py")
 	results = []
 	for mode in args.modes.split(","):
-		side.call("reset")
-		seeded = side.call("seed", str(args.seed), str(data))
-		print(
-			f"{mode}: {seeded['seeded']:,} leads seeded ({seeded['overlapping']:,} share an email with the file)"
-		)
-		result = run_mode(side, bench, data, mode)
-		if mode == "Documents":
-			result["bare_loop"] = side.call("bare-loop", result["name"])
-		results.append(result)
+		for workers in [int(w) for w in args.workers.split(",")]:
+			side.call("reset")
+			seeded = side.call("seed", str(args.seed), str(data))
+			print(
+				f"{mode}, {workers} worker(s): {seeded['seeded']:,} leads seeded "
+				f"({seeded['overlapping']:,} share an email with the file)",
+				flush=True,
+			)
+			result = run_mode(side, bench, data, mode, workers)
+			result["leads"] = side.call("fingerprint")
+			if mode == "Documents" and workers == 1 and args.loop_rows >= 0:
+				result["bare_loop"] = side.call("bare-loop", result["name"], str(args.loop_rows))
+			results.append(result)
 	side.call("reset")
 	baseline = side.call("data-import", str(data), str(args.data_import_rows))
 	size = data.stat().st_size
@@ -68,12 +80,19 @@ def parse_args() -> argparse.Namespace:
 	parser.add_argument(
 		"--bench", default=os.environ.get("INTELLICON_BENCH", str(Path.home() / "frappe-bench"))
 	)
-	parser.add_argument("--site", default="intellicon-bench.localhost")
+	parser.add_argument("--site")
 	parser.add_argument("--modes", default="Fast,Documents")
+	parser.add_argument("--workers", default="1,2", help="worker counts to run each mode with")
+	parser.add_argument("--loop-rows", type=int, default=20_000, help="bare loop sample (0: all, -1: none)")
+	parser.add_argument("--erpnext", action="store_true", help="on a site with ERPNext's Lead")
 	parser.add_argument("--seed", type=int, default=100_000)
 	parser.add_argument("--data-import-rows", type=int, default=20_000)
 	parser.add_argument("--rows", type=int, default=0, help="only the first N rows of the file (0: all)")
-	return parser.parse_args()
+	args = parser.parse_args()
+	args.site = args.site or (
+		"intellicon-bench-erp.localhost" if args.erpnext else "intellicon-bench.localhost"
+	)
+	return args
 
 
 def copy_rows(source: Path, target: Path, rows: int) -> None:
@@ -111,18 +130,40 @@ def owner_command(bench: Path, command: str) -> list[str]:
 	return [*env, *wrapped]
 
 
-def run_mode(side: Side, bench: Path, data: Path, mode: str) -> dict:
-	queued = side.call("queue-import", str(data), mode)
+def run_mode(side: Side, bench: Path, data: Path, mode: str, workers: int) -> dict:
+	queued = side.call("queue-import", str(data), mode, str(workers))
 	started = time.monotonic()
-	worker = subprocess.run(
-		["/usr/bin/time", "-f", "%M", *owner_command(bench, "bench worker --queue long --burst")],
-		capture_output=True,
-		text=True,
-	)
+	command = ["/usr/bin/time", "-f", "%M", *owner_command(bench, "bench worker --queue long --burst")]
+	running = [subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)]
+	joined = 0.0
+	if workers > 1:
+		while (state := side.call("chunks", queued["job"]))["chunks"] == 0 and state["status"] in (
+			"Queued",
+			"Processing",
+		):
+			time.sleep(1)
+		joined = time.monotonic() - started
+		running += [
+			subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+			for _ in range(workers - 1)
+		]
+	peaks = []
+	for worker in running:
+		_out, err = worker.communicate()
+		peaks.append(int(err.strip().splitlines()[-1]) / 1024)
 	wall = time.monotonic() - started
-	peak_kb = int(worker.stderr.strip().splitlines()[-1])
 	status = side.call("status", queued["job"])
-	return {"mode": mode, "wall": wall, "peak_mb": peak_kb / 1024, **status}
+	chunks = side.call("chunks", queued["job"])
+	return {
+		"mode": mode,
+		"workers": workers,
+		"wall": wall,
+		"joined": joined,
+		"peaks_mb": peaks,
+		"chunks": chunks["chunks"],
+		"ran_by": len(chunks["workers"]),
+		**status,
+	}
 
 
 def report(results: list[dict], baseline: dict, size: int) -> None:
@@ -133,12 +174,17 @@ def report(results: list[dict], baseline: dict, size: int) -> None:
 	)
 	for r in results:
 		rate = r["total_rows"] / r["duration"] if r["duration"] else 0
+		label = f"{r['mode']}, {r['workers']} worker{'s' if r['workers'] > 1 else ''}"
 		print(
-			f"{'Intellicon ' + r['mode']:<22}{r['total_rows']:>9,}{r['imported']:>10,}{r['skipped']:>9,}{r['failed']:>8,}"
-			f"{r['duration']:>8.1f}{rate:>9,.0f}{r['peak_mb']:>8.0f} MB{rate / baseline['rows_per_second']:>6.1f}x"
+			f"{label:<22}{r['total_rows']:>9,}{r['imported']:>10,}{r['skipped']:>9,}{r['failed']:>8,}"
+			f"{r['duration']:>8.1f}{rate:>9,.0f}{max(r['peaks_mb']):>8.0f} MB{rate / baseline['rows_per_second']:>6.1f}x"
 		)
+		split = f", {r['chunks']} chunks run by {r['ran_by']} workers" if r["chunks"] else ", unsplit"
+		joined = f", workers 2+ joined at {r['joined']:.1f} s" if r["workers"] > 1 else ""
 		print(
-			f"{'':<22}status {r['status']}, worker wall time {r['wall']:.1f} s, leads now {r['leads_in_database']:,}"
+			f"{'':<22}status {r['status']}{split}{joined}, worker wall time {r['wall']:.1f} s, "
+			f"peak RSS per worker {', '.join(f'{p:.0f}' for p in r['peaks_mb'])} MB, "
+			f"leads now {r['leads']['leads']:,} (digest {r['leads']['digest']})"
 		)
 		if "bare_loop" in r:
 			loop = r["bare_loop"]
@@ -150,6 +196,16 @@ def report(results: list[dict], baseline: dict, size: int) -> None:
 			print(
 				f"{'':<22}Documents mode wrote {leads_per_second:,.0f} leads/s against the loop's "
 				f"{loop['rows_per_second']:,}: {leads_per_second / loop['rows_per_second']:.0%} of the floor"
+			)
+	counted = ("total_rows", "imported", "updated", "skipped", "failed")
+	for one in (r for r in results if r["workers"] == 1):
+		for many in (r for r in results if r["mode"] == one["mode"] and r["workers"] > 1):
+			same_counts = all(one[k] == many[k] for k in counted)
+			same_leads = one["leads"] == many["leads"]
+			print(
+				f"{one['mode']}: {many['workers']} workers took {many['duration']:.1f} s against "
+				f"{one['duration']:.1f} s, {one['duration'] / many['duration']:.2f}x faster; counts "
+				f"{'identical' if same_counts else 'DIFFERENT'}, leads {'identical' if same_leads else 'DIFFERENT'}"
 			)
 	print(
 		f"{'Frappe Data Import':<22}{baseline['rows']:>9,}{baseline['imported']:>10,}{'':>9}{'':>8}"

@@ -2,8 +2,8 @@
 
 	cd BENCH/sites && ../env/bin/python /path/to/benchmarks/frappe_side.py SITE ACTION [ARGS]
 
-Actions: seed COUNT OVERLAP_CSV | reset | queue-import FILE MODE | status JOB | data-import FILE ROWS |
-bare-loop JOB
+Actions: seed COUNT OVERLAP_CSV | reset | queue-import FILE MODE WORKERS | status JOB | chunks JOB |
+fingerprint | data-import FILE ROWS | bare-loop JOB ROWS
 Each prints one JSON object on its last line.
 """
 
@@ -65,19 +65,30 @@ def _bulk(rows, batch: list[dict]) -> None:
 
 
 def reset() -> dict:
+	if frappe.db.exists("DocType", "Contact"):  # ERPNext's Lead makes a Contact for each lead
+		contacts = (
+			"select parent from `tabDynamic Link` where parenttype = 'Contact' and link_doctype = 'Lead'"
+		)
+		for table in ("Contact Email", "Contact Phone"):
+			frappe.db.sql(f"delete from `tab{table}` where parent in ({contacts})")
+		frappe.db.sql(f"delete from `tabContact` where name in ({contacts})")
+		frappe.db.sql("delete from `tabDynamic Link` where parenttype = 'Contact' and link_doctype = 'Lead'")
 	frappe.db.sql("delete from `tabLead`")
 	frappe.db.sql("delete from `tabSeries` where name like 'CRM-LEAD-%%'")
 	frappe.db.commit()
 	return {"leads": 0}
 
 
-def queue_import(path: str, mode: str) -> dict:
+def queue_import(path: str, mode: str, workers: str = "1") -> dict:
 	from intellicon_leads.lead_import import files, imports
 
 	settings = frappe.get_single("Lead Import Settings")
 	settings.write_mode = mode
 	settings.duplicate_action = "Skip"
 	settings.batch_size = 1000 if mode == "Fast" else 500
+	# One worker: the import runs unsplit, as before. More: chunks of the default size, that many at once.
+	settings.parallel_chunks = int(workers)
+	settings.chunk_size = 20000
 	settings.set("duplicate_match_fields", [{"fieldname": "email_id"}])
 	settings.save()
 	file = files.save_local_file(path)
@@ -94,6 +105,28 @@ def status(job: str) -> dict:
 	data = job_status(job)
 	data["leads_in_database"] = frappe.db.count("Lead")
 	return json.loads(frappe.as_json(data))
+
+
+def chunks(job: str) -> dict:
+	doc = frappe.get_doc("Lead Import Job", job)
+	return {
+		"status": doc.status,
+		"chunks": len(doc.chunks),
+		"workers": sorted({c.worker for c in doc.chunks if c.worker}),
+	}
+
+
+def fingerprint() -> dict:
+	"""What the leads are, whatever their names: a digest of every lead's importable values."""
+	import hashlib
+
+	from intellicon_leads.lead_import.schema import lead_schema
+
+	fields = sorted(f.fieldname for f in lead_schema().fields)
+	rows = frappe.db.sql(f"select {', '.join(f'`{f}`' for f in fields)} from `tabLead`", as_list=True)
+	lines = sorted("\x1f".join("" if v is None else str(v) for v in row) for row in rows)
+	digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+	return {"leads": len(lines), "digest": digest}
 
 
 def data_import(path: str, rows: str) -> dict:
@@ -170,15 +203,17 @@ class _Limited:
 		return self.table.progress()
 
 
-def bare_loop(job: str) -> dict:
-	"""Documents mode's floor, on the same site and data: the leads JOB created are deleted and inserted
-	again by a bare frappe.get_doc(...).insert() loop that commits every 500, as a developer would write it."""
+def bare_loop(job: str, rows: str = "0") -> dict:
+	"""Documents mode's floor, on the same site and data: the leads JOB created (the first ROWS of them, 0:
+	all) are deleted and inserted again by a bare frappe.get_doc(...).insert() loop that commits every
+	500, as a developer would write it."""
 	from intellicon_leads.lead_import import files
 	from intellicon_leads.lead_import.schema import lead_schema
 
 	changes = frappe.db.get_value("Lead Import Job", job, "changes_file")
 	with open(files.local_path(changes), encoding="utf-8") as f:
 		names = [entry["name"] for entry in map(json.loads, f) if entry["action"] == "created"]
+	names = names[: int(rows)] if int(rows) else names
 	fields = [f.fieldname for f in lead_schema().fields]
 	records = []
 	for start in range(0, len(names), 5000):
@@ -204,6 +239,8 @@ def bare_loop(job: str) -> dict:
 ACTIONS = {
 	"seed": seed,
 	"bare-loop": bare_loop,
+	"chunks": chunks,
+	"fingerprint": fingerprint,
 	"reset": reset,
 	"queue-import": queue_import,
 	"status": status,
