@@ -232,13 +232,13 @@ class ChunkRunner:
 
 	def _run(self) -> None:
 		if self.job.stop_requested_by:
-			self._end_at_checkpoint("Stopped", stopping.stopped_reason(self.job), ("not_processed",))
+			self._end_at_checkpoint("Stopped", None, ("not_processed",))
 			return
 		try:
 			self._start()
 			result = self._import()
 		except stopping.ImportStopped:
-			self._end_at_checkpoint("Stopped", stopping.stopped_reason(self.job), ("not_processed",))
+			self._end_at_checkpoint("Stopped", None, ("not_processed",))
 			return
 		except Exception as exc:
 			frappe.db.rollback()
@@ -331,10 +331,14 @@ class ChunkRunner:
 		add_up(self.job.name)
 		self.commit()
 
-	def _end_at_checkpoint(self, status: str, reason: str, kinds: tuple, message: str | None = None) -> None:
-		"""The chunk ends as of its last committed batch; its later rows fail with `message` (or `reason`)."""
+	def _end_at_checkpoint(
+		self, status: str, reason: str | None, kinds: tuple, message: str | None = None
+	) -> None:
+		"""The chunk ends as of its last committed batch; its later rows fail with `message` (or `reason`;
+		none: stopped, and the reason names who asked, as committed since this runner loaded the job)."""
 		frappe.db.rollback()
 		self.job.reload()
+		reason = reason or stopping.stopped_reason(self.job)
 		chunk = self.chunk
 		self.spool.truncate_after(chunk.done_row or 0)
 		self.changes.truncate_after(chunk.done_row or 0)

@@ -204,3 +204,30 @@ class TestSplitImport(LeadImportTestCase):
 		self.assertEqual(numbers, list(range(2, 72)))
 		self.assertEqual(run_workers(1), [], "the chunks were taken off the queue")
 		self.assertEqual(leads_of(), {})
+
+	def test_a_split_import_stopped_while_a_chunk_runs_keeps_its_committed_rows_and_fails_the_rest(self):
+		rows = lead_rows(70)
+		job = self.plan(self.new_job(rows))
+		commits = []
+
+		def commit_then_a_user_stops():
+			frappe.db.commit()
+			commits.append(1)
+			if len(commits) == 2:  # Running, then the first batch: the user clicks Stop Import
+				frappe.db.set_value("Lead Import Job", job.name, "stop_requested_by", "Administrator")
+				frappe.db.set_value("Lead Import Job", job.name, "status", "Stopping")
+				frappe.db.commit()
+
+		ChunkRunner(job.name, 1, commit=commit_then_a_user_stops).run()
+		frappe.db.rollback()
+		stopped = frappe.get_doc("Lead Import Job", job.name)
+		self.assertEqual(stopped.status, "Stopped")
+		self.assertEqual({c.status for c in stopped.chunks}, {"Stopped"})
+		self.assertEqual(stopped.total_rows, 70)
+		self.assertEqual(stopped.imported + stopped.failed, 70)
+		self.assertEqual(stopped.imported, 5, "the first batch stays")
+		self.assertEqual(len(leads_of()), 5)
+		failed = failed_rows(frappe._dict(imports.job_status(job.name)))[1:]
+		self.assertEqual([int(r[0]) for r in failed], sorted(int(r[0]) for r in failed))
+		self.assertEqual([r[1] for r in failed], ["Import stopped by Administrator"] * 65)
+		self.assertEqual(run_workers(1), [], "the queued chunk was taken off the queue")
