@@ -8,7 +8,7 @@ speed-up of two workers over one (with their counts and leads compared) and the 
 	                                   [--loop-rows 20000] [--rows N] [--erpnext]
 
 One worker runs the import unsplit; N workers (`bench worker --burst` each) share it in chunks of
-20,000 rows, N at once. The first worker starts with the queued job and plans the chunks; the others
+--chunk-rows rows (20,000), N at once. The first worker starts with the queued job and plans the chunks; the others
 start once the chunks are queued (a burst worker that finds the queue empty leaves at once).
 After Documents mode by one worker, the first --loop-rows leads it created are inserted again by a
 bare frappe.get_doc(...).insert() loop (commit every 500): Documents mode's floor, and the ratio of
@@ -61,7 +61,7 @@ def main() -> None:
 				f"({seeded['overlapping']:,} share an email with the file)",
 				flush=True,
 			)
-			result = run_mode(side, bench, data, mode, workers)
+			result = run_mode(side, bench, data, mode, workers, args.chunk_rows)
 			result["leads"] = side.call("fingerprint")
 			if mode == "Documents" and workers == 1 and args.loop_rows >= 0:
 				result["bare_loop"] = side.call("bare-loop", result["name"], str(args.loop_rows))
@@ -85,6 +85,7 @@ def parse_args() -> argparse.Namespace:
 	parser.add_argument("--workers", default="1,2", help="worker counts to run each mode with")
 	parser.add_argument("--loop-rows", type=int, default=20_000, help="bare loop sample (0: all, -1: none)")
 	parser.add_argument("--erpnext", action="store_true", help="on a site with ERPNext's Lead")
+	parser.add_argument("--chunk-rows", type=int, default=20_000, help="rows per chunk with 2+ workers")
 	parser.add_argument("--seed", type=int, default=100_000)
 	parser.add_argument("--data-import-rows", type=int, default=20_000)
 	parser.add_argument("--rows", type=int, default=0, help="only the first N rows of the file (0: all)")
@@ -130,8 +131,8 @@ def owner_command(bench: Path, command: str) -> list[str]:
 	return [*env, *wrapped]
 
 
-def run_mode(side: Side, bench: Path, data: Path, mode: str, workers: int) -> dict:
-	queued = side.call("queue-import", str(data), mode, str(workers))
+def run_mode(side: Side, bench: Path, data: Path, mode: str, workers: int, chunk_rows: int) -> dict:
+	queued = side.call("queue-import", str(data), mode, str(workers), str(chunk_rows))
 	started = time.monotonic()
 	command = ["/usr/bin/time", "-f", "%M", *owner_command(bench, "bench worker --queue long --burst")]
 	running = [subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)]

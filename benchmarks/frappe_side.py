@@ -2,7 +2,7 @@
 
 	cd BENCH/sites && ../env/bin/python /path/to/benchmarks/frappe_side.py SITE ACTION [ARGS]
 
-Actions: seed COUNT OVERLAP_CSV | reset | queue-import FILE MODE WORKERS | status JOB | chunks JOB |
+Actions: seed COUNT OVERLAP_CSV | reset | queue-import FILE MODE WORKERS CHUNK_ROWS | status JOB | chunks JOB |
 fingerprint | data-import FILE ROWS | bare-loop JOB ROWS
 Each prints one JSON object on its last line.
 """
@@ -79,7 +79,7 @@ def reset() -> dict:
 	return {"leads": 0}
 
 
-def queue_import(path: str, mode: str, workers: str = "1") -> dict:
+def queue_import(path: str, mode: str, workers: str = "1", chunk_rows: str = "20000") -> dict:
 	from intellicon_leads.lead_import import files, imports
 
 	settings = frappe.get_single("Lead Import Settings")
@@ -88,7 +88,7 @@ def queue_import(path: str, mode: str, workers: str = "1") -> dict:
 	settings.batch_size = 1000 if mode == "Fast" else 500
 	# One worker: the import runs unsplit, as before. More: chunks of the default size, that many at once.
 	settings.parallel_chunks = int(workers)
-	settings.chunk_size = 20000
+	settings.chunk_size = int(chunk_rows)
 	settings.set("duplicate_match_fields", [{"fieldname": "email_id"}])
 	settings.save()
 	file = files.save_local_file(path)
