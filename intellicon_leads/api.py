@@ -197,7 +197,7 @@ def import_fixed_rows(job: str) -> dict:
 
 @frappe.whitelist(methods=["POST"])
 def stop_import(job: str) -> dict:
-	"""Stop Import: a queued job is taken off the queue, a running one stops at its next batch."""
+	"""Stop Import: a queued job is taken off the queue, a running one stops within seconds."""
 	return stopping.stop_job(job)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from intellicon_leads.importer.dedup import FILL_EMPTY, IN_FILE_MERGE, SKIP, DuplicateRule, changes_for
 from intellicon_leads.importer.fields import Field, Schema
 from intellicon_leads.importer.reading import FileRejected, Row
-from intellicon_leads.importer.store import BatchConflict, ExistingRecord, Store, WriteResult
+from intellicon_leads.importer.store import BatchConflict, ExistingRecord, Interrupted, Store, WriteResult
 from intellicon_leads.importer.values import (
 	ERROR_KINDS,
 	InvalidValue,
@@ -570,7 +570,7 @@ class ImportPipeline:
 		"""A store that raises fails the whole batch with the reason, so every row stays accounted for."""
 		try:
 			results = method(payload)
-		except BatchConflict:
+		except (BatchConflict, Interrupted):
 			raise
 		except Exception as exc:
 			return [WriteResult(error=str(exc) or type(exc).__name__) for _ in items]

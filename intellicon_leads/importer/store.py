@@ -18,6 +18,13 @@ class BatchConflict(Exception):
 	"""
 
 
+class Interrupted(Exception):
+	"""The store was told to stop in the middle of a batch (a user stopped the import).
+
+	Nothing of the batch is kept: the run ends, and its owner rolls back to the last checkpoint.
+	"""
+
+
 @dataclass
 class ExistingRecord:
 	name: str

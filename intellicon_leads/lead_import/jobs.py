@@ -90,7 +90,12 @@ def job_pipeline(job, headers: list[str], series_apart: bool = False, **options:
 	return ImportPipeline(
 		schema,
 		json.loads(job.mapping),
-		FrappeStore(schema, job.write_mode or "Documents", series_apart=series_apart),
+		FrappeStore(
+			schema,
+			job.write_mode or "Documents",
+			series_apart=series_apart,
+			interrupt=stopping.StopWatch(job.name),
+		),
 		headers=headers,
 		rule=DuplicateRule.from_dict(json.loads(job.duplicate_rules or "{}")),
 		value_maps=json.loads(job.value_maps or "{}"),

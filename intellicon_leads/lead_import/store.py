@@ -20,7 +20,7 @@ from frappe.utils import now_datetime, strip_html
 from intellicon_leads.importer.choices import LinkTargets
 from intellicon_leads.importer.dedup import NORMALIZERS, normalize_text
 from intellicon_leads.importer.fields import Schema
-from intellicon_leads.importer.store import BatchConflict, ExistingRecord, WriteResult
+from intellicon_leads.importer.store import BatchConflict, ExistingRecord, Interrupted, WriteResult
 from intellicon_leads.lead_import import links
 
 DOCUMENTS = "Documents"
@@ -149,6 +149,10 @@ def _commit_later(*args, **kwargs) -> None:
 	return None
 
 
+def _never() -> None:
+	return None
+
+
 def write_mode_for(doctype: str, wanted: str) -> tuple[str, str]:
 	"""The write mode an import of `doctype` runs in, and why it differs from the one wanted."""
 	if wanted != FAST:
@@ -175,13 +179,21 @@ class FrappeStore:
 	committed meanwhile is found. A deadlock or lock wait timeout rolls the batch back (BatchConflict).
 	"""
 
-	def __init__(self, schema: Schema, mode: str = DOCUMENTS, series_apart: bool = False) -> None:
+	def __init__(
+		self,
+		schema: Schema,
+		mode: str = DOCUMENTS,
+		series_apart: bool = False,
+		interrupt: Callable[[], None] | None = None,
+	) -> None:
 		self.schema = schema
 		self.doctype = schema.doctype
 		self.mode = mode
 		# Chunks of a split import write at the same time: their naming-series numbers are reserved on a
 		# connection of their own, or each batch would wait for the other chunk's batch on the series row.
 		self.reserve = reserve_series_apart if series_apart else reserve_series
+		# Called before each document is written; raises Interrupted to end the run in mid-batch.
+		self.interrupt = interrupt or _never
 		self._indexes: dict[str, dict[str, str]] = {}
 		self._links: dict[str, dict[str, str | None]] = {}
 		self._fast_rows: FastRows | None = None
@@ -340,7 +352,12 @@ class FrappeStore:
 		"""
 		frappe.db.savepoint(_BATCH_SAVEPOINT)
 		try:
-			names = [write() for write in writes]
+			names = []
+			for write in writes:
+				self.interrupt()
+				names.append(write())
+		except Interrupted:
+			raise  # the run ends; its owner rolls the batch back
 		except Exception as exc:
 			if is_lock_conflict(exc):
 				raise  # the transaction, savepoints included, is gone: the whole batch runs again
@@ -356,6 +373,7 @@ class FrappeStore:
 
 	def _guarded(self, write: Callable[[], str]) -> WriteResult:
 		"""One row, one savepoint: a row that fails is rolled back alone and says why."""
+		self.interrupt()
 		frappe.db.savepoint(_SAVEPOINT)
 		try:
 			name = write()

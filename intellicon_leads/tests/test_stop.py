@@ -29,6 +29,17 @@ def stop_leads() -> int:
 	return frappe.db.count("Lead", {"email_id": ("like", "stop-%@example.com")})
 
 
+def burst_worker() -> subprocess.Popen:
+	"""A real RQ worker on the long queue that ends when the queue is empty."""
+	return subprocess.Popen(
+		["bench", "--site", frappe.local.site, "worker", "--queue", "long", "--burst"],
+		cwd=BENCH_DIR,
+		stdout=subprocess.PIPE,
+		stderr=subprocess.STDOUT,
+		text=True,
+	)
+
+
 class TestStopCommitted(LeadImportTestCase):
 	"""These commit, because a worker or a bench command must see the job; they clean up after themselves."""
 
@@ -78,24 +89,7 @@ class TestStopCommitted(LeadImportTestCase):
 
 	def test_a_real_worker_stops_at_a_batch_boundary_and_the_counts_add_up(self):
 		name = self.queued_job(lead_rows(4000))
-		frappe.db.set_value("Lead Import Job", name, "batch_size", 50)
-		frappe.db.commit()
-		worker = subprocess.Popen(
-			["bench", "--site", frappe.local.site, "worker", "--queue", "long", "--burst"],
-			cwd=BENCH_DIR,
-			stdout=subprocess.PIPE,
-			stderr=subprocess.STDOUT,
-			text=True,
-		)
-		try:
-			self.wait_for_rows(name, worker)
-			state = stopping.stop_job(name)
-			self.assertEqual(state.status, "Stopping")
-			output, _ = worker.communicate(timeout=300)
-		finally:
-			if worker.poll() is None:
-				worker.kill()
-		frappe.db.rollback()
+		output = self.stop_when(name, 50, "imported a batch", lambda job: (job.processed_rows or 0) > 0)
 		job = frappe._dict(imports.job_status(name))
 		self.assertEqual(job.status, "Stopped", output[-3000:])
 		self.assertEqual(job.total_rows, 4000)
@@ -108,15 +102,42 @@ class TestStopCommitted(LeadImportTestCase):
 		self.assertEqual({r[1] for r in rows}, {STOPPED})
 		self.assertEqual(job.error_message, STOPPED)
 
-	def wait_for_rows(self, name: str, worker: subprocess.Popen) -> None:
+	def test_a_real_worker_stopped_in_the_middle_of_a_long_batch_rolls_it_back_without_finishing_it(self):
+		"""One batch of 4,000 documents takes seconds on our Lead and many minutes on ERPNext's: the stop
+		ends it where it is, rolled back to the last checkpoint (here none), instead of after the batch."""
+		name = self.queued_job(lead_rows(4000))
+		# Half a second after it starts, the worker is reading the file or writing its one batch.
+		output = self.stop_when(name, 5000, "started", lambda job: job.status == "Processing", 0.5)
+		self.assert_all_rows_stopped(frappe._dict(imports.job_status(name)), 4000)
+		self.assertEqual(stop_leads(), 0, output[-3000:])
+
+	def stop_when(self, name: str, batch_size: int, what: str, ready, wait_s: float = 0) -> str:
+		"""Run the job in batches of `batch_size` on a real worker, stop it once `ready(job)` (and
+		`wait_s` seconds more); the worker's output."""
+		frappe.db.set_value("Lead Import Job", name, "batch_size", batch_size)
+		frappe.db.commit()
+		worker = burst_worker()
+		try:
+			self.wait_until(name, worker, what, ready)
+			time.sleep(wait_s)
+			self.assertEqual(stopping.stop_job(name).status, "Stopping")
+			output, _ = worker.communicate(timeout=300)
+		finally:
+			if worker.poll() is None:
+				worker.kill()
+		frappe.db.rollback()
+		return output
+
+	def wait_until(self, name: str, worker: subprocess.Popen, what: str, ready) -> None:
 		deadline = time.monotonic() + 120
+		fields = ["status", "processed_rows"]
 		while time.monotonic() < deadline:
 			frappe.db.rollback()
-			if (frappe.db.get_value("Lead Import Job", name, "processed_rows") or 0) > 0:
+			if ready(frappe.db.get_value("Lead Import Job", name, fields, as_dict=True)):
 				return
-			self.assertIsNone(worker.poll(), "the worker ended before importing a batch")
+			self.assertIsNone(worker.poll(), f"the worker ended before the job {what}")
 			time.sleep(0.05)
-		self.fail("the worker imported nothing in two minutes")
+		self.fail(f"the job had not {what} in two minutes")
 
 	def test_bench_stop_lead_import_stops_a_queued_job(self):
 		name = self.queued_job(lead_rows(5))

@@ -14,7 +14,7 @@ from intellicon_leads.importer.fields import DEFAULT_LEAD_SCHEMA
 from intellicon_leads.importer.mapping import suggest_mapping
 from intellicon_leads.importer.pipeline import ImportPipeline
 from intellicon_leads.importer.reading import open_table
-from intellicon_leads.importer.store import BatchConflict, MemoryStore
+from intellicon_leads.importer.store import BatchConflict, Interrupted, MemoryStore
 
 
 @dataclass
@@ -94,6 +94,23 @@ def test_a_batch_lost_every_time_stops_the_import_with_what_to_do(tmp_path):
 	assert "could not be written after 3 tries" in str(stopped.value)
 	assert "import the failed-records file again" in str(stopped.value)
 	assert store.records["LEAD-00001"]["company_name"] == "Old"
+
+
+@dataclass
+class StoppedStore(MemoryStore):
+	"""A store told to stop while it writes the batch's new leads (a user stopped the import)."""
+
+	def insert_many(self, records):
+		raise Interrupted
+
+
+def test_a_store_interrupted_in_a_batch_ends_the_run_instead_of_failing_the_batch_rows(tmp_path):
+	"""Not every row of the batch failed with a made-up write error: the run's owner rolls back and
+	accounts for the rows after its last checkpoint."""
+	store = StoppedStore()
+	with pytest.raises(Interrupted):
+		import_with(store, tmp_path, batch_size=2)
+	assert store.records == {}
 
 
 def test_a_dry_run_claims_nothing(tmp_path):

@@ -1,5 +1,6 @@
-// Stop Import on the job form: a queued job is taken off the queue, a running one stops at the end of
-// its current batch. Rows already imported stay; the rest are failed rows "Import stopped by USER".
+// Stop Import on the job form: a queued job is taken off the queue, a running one stops within seconds
+// (the batch it is writing is rolled back). Rows already imported stay; the rest are failed rows
+// "Import stopped by USER".
 import { call } from "./api";
 
 export const STOPPABLE = ["Queued", "Processing"];
@@ -31,7 +32,7 @@ async function stop(frm) {
 
 export function stop_message(state) {
 	if (state.status === "Stopping")
-		return __("Stopping {0} at the end of the current batch.", [state.name]);
+		return __("Stopping {0}: the rows it is writing now are rolled back.", [state.name]);
 	return __("{0} stopped: {1} imported, {2} not processed.", [
 		state.name,
 		format_number(state.imported || 0, null, 0),

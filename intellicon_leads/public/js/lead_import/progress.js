@@ -33,7 +33,9 @@ export function status_description(status) {
 		Completed: __("All records processed."),
 		"Completed with Errors": __("Some records failed."),
 		Failed: __("The import stopped before the end of the file."),
-		Stopping: __("Stopping at the end of the current batch."),
+		Stopping: __(
+			"Stopping: the rows being written now are rolled back, rows already imported stay."
+		),
 		Stopped: __("Stopped by a user: the rows not processed are in the failed records."),
 		Undoing: __("Deleting the leads this import created and restoring the ones it updated."),
 		Undone: __("This import was undone."),
