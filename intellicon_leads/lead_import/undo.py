@@ -33,6 +33,7 @@ from intellicon_leads.lead_import.store import (
 	FAST,
 	OWN_LEAD_MODULE,
 	commits_held,
+	is_lock_conflict,
 	read_committed,
 	readable_error,
 )
@@ -392,10 +393,20 @@ class UndoRunner:
 			return KEPT, links[name]
 		frappe.db.savepoint("lead_import_undo")
 		try:
+			# Frappe deletes only a document it can lock without waiting: a user saving this lead at the
+			# same moment would get it kept. Wait here (up to MariaDB's lock wait timeout) instead.
+			# By its primary key alone: get_value adds an ORDER BY that may scan, and lock, other leads.
+			frappe.db.sql(f"select name from `tab{LEAD_DOCTYPE}` where name = %s for update", name)
 			frappe.delete_doc(LEAD_DOCTYPE, name, ignore_permissions=True)
 		except Exception as exc:
 			frappe.db.rollback(save_point="lead_import_undo")
+			if is_lock_conflict(exc):
+				return KEPT, _(
+					"The lead could not be deleted: another user or job kept it locked for too long. Delete it by hand if it should go."
+				)
 			return KEPT, _("The lead could not be deleted: {0}").format(readable_error(exc))
+		finally:
+			frappe.clear_messages()  # or every later lead's reason would repeat this one's
 		return DELETED, None
 
 	def _restore(self, entry: dict, lead) -> tuple[str, str | None]:
@@ -428,6 +439,8 @@ class UndoRunner:
 		except Exception as exc:
 			frappe.db.rollback(save_point="lead_import_undo")
 			return readable_error(exc)
+		finally:
+			frappe.clear_messages()
 		return None
 
 	def _progress(self, position: int) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import json
 import os
+import threading
 import unittest
 
 import frappe
+import pymysql
 
 from intellicon_leads import api
 from intellicon_leads.lead_import import files, fixing, imports, undo
@@ -215,6 +217,77 @@ class TestUndoImport(LeadImportTestCase):
 		job = self.undo()
 		self.assertEqual((job.status, job.restored), ("Undone", 1))
 		self.assertEqual(frappe.db.get_value("Lead", self.cy, "company_name"), "Old Co")
+
+
+class TestUndoWhileLeadsAreLocked(LeadImportTestCase):
+	"""Committed, because another connection holds leads the undo deletes, as a user saving them does."""
+
+	starts_without_leads = False
+
+	def setUp(self) -> None:
+		super().setUp()
+		rows = [[f"Lock{i}", "Undo", f"lock-{i}@undo.example.com", "", "", ""] for i in range(1, 4)]
+		file = files.save_upload("lock.csv", csv_bytes(rows))
+		mapping = ["first_name", "last_name", "email_id", "mobile_no", "company_name", "status"]
+		self.job = imports.create_job(file.file_url, mapping).name
+		frappe.db.commit()
+		JobRunner(self.job).run()
+		self.leads = frappe.get_all("Lead", {"email_id": ("like", "lock-%@undo.example.com")}, pluck="name")
+		self.assertEqual(len(self.leads), 3)
+		conf = frappe.conf
+		self.other = pymysql.connect(
+			host=conf.db_host or "127.0.0.1",
+			port=int(conf.db_port or 3306),
+			user=conf.db_name,
+			password=conf.db_password,
+			database=conf.db_name,
+		)
+		self.timer: threading.Timer | None = None
+
+	def tearDown(self) -> None:
+		if self.timer:
+			self.timer.join()
+		self.other.close()
+		frappe.db.rollback()
+		frappe.db.sql("set session innodb_lock_wait_timeout = default")
+		frappe.db.delete("Lead", {"email_id": ("like", "lock-%@undo.example.com")})
+		frappe.delete_doc("Lead Import Job", self.job, force=True, ignore_permissions=True)
+		frappe.db.commit()
+		super().tearDown()
+
+	def hold(self, names: list[str], seconds: float) -> None:
+		"""Another transaction locks these leads, and ends `seconds` later."""
+		with self.other.cursor() as cursor:
+			cursor.execute("begin")
+			for (
+				name
+			) in names:  # by primary key, one by one: an IN on a table this small scans, and locks, all
+				cursor.execute("select name from `tabLead` where name = %s for update", (name,))
+		self.timer = threading.Timer(seconds, self.other.rollback)
+		self.timer.start()
+
+	def undo(self) -> frappe._dict:
+		api.undo_import(self.job)
+		frappe.db.commit()
+		undo.UndoRunner(self.job).run()
+		return frappe._dict(frappe.get_doc(imports.JOB_DOCTYPE, self.job).as_dict())
+
+	def test_a_lead_being_saved_elsewhere_is_deleted_once_the_save_ends(self):
+		self.hold(self.leads[:1], 2)
+		job = self.undo()
+		self.assertEqual((job.status, job.deleted, job.kept), ("Undone", 3, 0))
+		self.assertEqual(frappe.db.count("Lead", {"name": ("in", self.leads)}), 0)
+
+	def test_leads_locked_too_long_are_kept_each_with_its_own_reason(self):
+		frappe.db.sql("set session innodb_lock_wait_timeout = 1")
+		self.hold(self.leads[:2], 5)
+		job = self.undo()
+		with open(files.local_path(job.undo_file), encoding="utf-8") as f:
+			reasons = [row[3] for row in list(csv.reader(f))[1:]]
+		self.assertEqual((job.status, job.deleted, job.kept), ("Partly Undone", 1, 2), reasons)
+		expected = "The lead could not be deleted: another user or job kept it locked for too long."
+		self.assertEqual(len(reasons), 2)
+		self.assertTrue(all(r.startswith(expected) and r.count(expected) == 1 for r in reasons), reasons)
 
 
 class TestReadingBackwards(unittest.TestCase):
