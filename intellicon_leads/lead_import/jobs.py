@@ -26,6 +26,7 @@ from intellicon_leads.lead_import.store import FrappeStore, read_committed, read
 JOB_TIMEOUT = 60 * 60
 STALLED_AFTER_MINUTES = 10
 START_ATTEMPTS = 6
+NOT_PROCESSED = "not_processed"  # the error kind of rows a stopped or failed run never reached
 FINAL_STATUSES = ("Completed", "Completed with Errors", "Failed", "Stopped", "Undone", "Partly Undone")
 # A job in one of these has a background run that a worker must finish (the scheduler re-queues it).
 RUNNING_STATUSES = ("Queued", "Processing", "Stopping", "Undoing")
@@ -277,10 +278,7 @@ class JobRunner:
 		with open_job_file(self.job) as table:
 			for row in table.rows():
 				if row.number > (self.job.last_row or 0):
-					result.total += 1
-					result.failed += 1
-					result.error_summary["not_processed"] += 1
-					self.spool.add(row.number, row.values, row.extra, message, ("not_processed",))
+					not_processed(row, result, self.spool, message)
 
 	def _close(self, status: str, result: ImportResult, reason: str | None) -> None:
 		job = self.job
@@ -342,6 +340,15 @@ def store_failed_file(job, rows: Iterable[tuple[int, list, list, str]]) -> str |
 		path, f"{stem} - failed records.{fmt}", attached_to=(JOB_DOCTYPE, job.name), move=True
 	)
 	return stored.file_url
+
+
+def not_processed(row, result: ImportResult, spool: FailedSpool, message: str) -> None:
+	"""A row the run never reached (stopped, or failed before it): a failed row saying `message`."""
+	result.total += 1
+	result.failed += 1
+	result.error_summary[NOT_PROCESSED] += 1
+	result.last_row = row.number
+	spool.add(row.number, row.values, row.extra, message, (NOT_PROCESSED,))
 
 
 class FailedSpool:

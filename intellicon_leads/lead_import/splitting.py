@@ -237,22 +237,20 @@ class ChunkRunner:
 
 	def _run(self) -> None:
 		if self.job.stop_requested_by:
-			self._end_at_checkpoint("Stopped", None, ("not_processed",))
+			self._end_at_checkpoint("Stopped", None)
 			return
 		try:
 			self._start()
 			result = self._import()
 		except stopping.ImportStopped:
-			self._end_at_checkpoint("Stopped", None, ("not_processed",))
+			self._end_at_checkpoint("Stopped", None)
 			return
 		except Exception as exc:
 			frappe.db.rollback()
 			frappe.log_error(title=_("Lead import {0}, chunk {1} failed").format(self.job.name, self.number))
 			reason = readable_error(exc)
 			message = _("Not imported: the import stopped ({0}). Import this row again.").format(reason)
-			self._end_at_checkpoint(
-				"Failed", _("The import stopped: {0}").format(reason), ("not_processed",), message
-			)
+			self._end_at_checkpoint("Failed", _("The import stopped: {0}").format(reason), message)
 			return
 		status, reason = "Done", None
 		if result.aborted:
@@ -336,9 +334,7 @@ class ChunkRunner:
 		add_up(self.job.name)
 		self.commit()
 
-	def _end_at_checkpoint(
-		self, status: str, reason: str | None, kinds: tuple, message: str | None = None
-	) -> None:
+	def _end_at_checkpoint(self, status: str, reason: str | None, message: str | None = None) -> None:
 		"""The chunk ends as of its last committed batch; its later rows fail with `message` (or `reason`;
 		none: stopped, and the reason names who asked, as committed since this runner loaded the job)."""
 		frappe.db.rollback()
@@ -348,11 +344,11 @@ class ChunkRunner:
 		self.spool.truncate_after(chunk.done_row or 0)
 		self.changes.truncate_after(chunk.done_row or 0)
 		result = self._resumed_result() or ImportResult()
-		self._fail_rows_after(chunk.done_row or 0, result, message or reason, kinds)
+		self._fail_rows_after(chunk.done_row or 0, result, message or reason)
 		self._end(status, result, reason)
 
-	def _fail_rows_after(self, done_row: int, result: ImportResult, message: str, kinds: tuple) -> None:
-		from intellicon_leads.lead_import.jobs import open_job_file
+	def _fail_rows_after(self, done_row: int, result: ImportResult, message: str) -> None:
+		from intellicon_leads.lead_import.jobs import not_processed, open_job_file
 
 		rule = DuplicateRule.from_dict(json.loads(self.job.duplicate_rules or "{}"))
 		part = part_of(self.chunk, _load_settled(self.job.name), rule.in_file == "Merge into first row")
@@ -360,11 +356,7 @@ class ChunkRunner:
 			with open_job_file(self.job) as table:
 				for row in part.select(table.rows()):
 					if row.number > done_row:
-						result.total += 1
-						result.failed += 1
-						result.error_summary.update(kinds)
-						result.last_row = row.number
-						self.spool.add(row.number, row.values, row.extra, message, kinds)
+						not_processed(row, result, self.spool, message)
 		except (FileRejected, OSError):
 			pass
 
@@ -372,13 +364,12 @@ class ChunkRunner:
 def stop_unstarted(job, chunks: list) -> None:
 	"""Chunks of a stopped job that never ran: each of their rows is "not processed", in one pass over the
 	file (under dispatch's lock on the job)."""
-	from intellicon_leads.lead_import.jobs import FailedSpool, open_job_file
+	from intellicon_leads.lead_import.jobs import FailedSpool, not_processed, open_job_file
 
 	rule = DuplicateRule.from_dict(json.loads(job.duplicate_rules or "{}"))
 	settled = _load_settled(job.name)
 	merge = rule.in_file == "Merge into first row"
 	reason = stopping.stopped_reason(job)
-	kinds = ("not_processed",)
 	stops = [
 		(part_of(c, settled, merge), c, FailedSpool(f"{job.name}-chunk-{c.chunk}"), ImportResult())
 		for c in chunks
@@ -393,10 +384,7 @@ def stop_unstarted(job, chunks: list) -> None:
 					continue
 				for part, _chunk, spool, result in stops:
 					if part.includes(row.number):
-						result.total += 1
-						result.failed += 1
-						result.error_summary.update(kinds)
-						spool.add(row.number, row.values, row.extra, reason, kinds)
+						not_processed(row, result, spool, reason)
 						break
 	except (FileRejected, OSError):
 		pass
@@ -486,7 +474,6 @@ def close_split_job(job) -> None:
 		status, reason = "Failed", failed[0].error_message
 	else:
 		status, reason = ("Completed with Errors" if result.failed else "Completed"), None
-	runner.job.last_row = result.last_row
 	runner.job.db_set("last_row", result.last_row)
 	runner._close(status, result, reason)
 	for chunk in job.chunks:

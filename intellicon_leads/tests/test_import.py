@@ -8,7 +8,9 @@ import frappe
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 
 from intellicon_leads.lead_import import files, imports
+from intellicon_leads.lead_import.jobs import JobRunner
 from intellicon_leads.tests.utils import (
+	CHECKPOINT,
 	LeadImportTestCase,
 	csv_bytes,
 	failed_rows,
@@ -16,6 +18,7 @@ from intellicon_leads.tests.utils import (
 	insert_lead,
 	leads_by_email,
 	no_name_message,
+	summary,
 	xlsx_bytes,
 )
 
@@ -158,6 +161,36 @@ class TestImportIntoLeads(LeadImportTestCase):
 		self.assertEqual(status.status, "Failed")
 		self.assertTrue(status.error_message)
 		self.assertNotIn("Traceback", status.error_message)
+
+	def test_a_run_that_breaks_in_the_middle_keeps_its_committed_batches_and_fails_the_rest(self):
+		"""The database goes away at the second batch's commit: the first batch stays, every later row is a
+		failed row saying so, and the job is Failed with the reason, never left in Processing."""
+		rows = [[f"Mid{i}", "Break", f"mid-{i}@example.com", "", "", ""] for i in range(1, 7)]
+		file = files.save_upload("l.csv", csv_bytes(rows))
+		job = imports.create_job(
+			file.file_url, ["first_name", "last_name", "email_id", "mobile_no", "company_name", "status"]
+		)
+		job.db_set("batch_size", 2)
+		commits = []
+
+		def commit() -> None:  # 1: Processing, 2: the first batch, 3: the second batch, then the close
+			commits.append(1)
+			if len(commits) == 3:
+				raise frappe.db.OperationalError(2006, "MySQL server has gone away")
+			frappe.db.savepoint(CHECKPOINT)
+
+		frappe.db.savepoint(CHECKPOINT)
+		JobRunner(job.name, commit=commit, rollback=lambda: frappe.db.rollback(save_point=CHECKPOINT)).run()
+		done = frappe._dict(imports.job_status(job.name))
+		self.assertEqual(done.status, "Failed")
+		self.assertIn("MySQL server has gone away", done.error_message)
+		self.assertEqual((done.total_rows, done.imported, done.failed), (6, 2, 4))
+		imported = sorted(email for email in leads_by_email() if email.startswith("mid-"))
+		self.assertEqual(imported, ["mid-1@example.com", "mid-2@example.com"])
+		failed = failed_rows(done)[1:]
+		self.assertEqual([r[0] for r in failed], ["4", "5", "6", "7"])
+		self.assertTrue(all(r[1].startswith("Not imported: the import stopped") for r in failed), failed)
+		self.assertEqual(summary(done), {"Not processed": 4})
 
 	def test_a_notification_tells_the_user_the_import_is_done(self):
 		job = self.import_file("l.csv", csv_bytes(GOOD))
