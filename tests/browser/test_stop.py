@@ -34,8 +34,11 @@ def write_big_csv(path: Path, run: str, size_mb: float) -> int:
 
 def start_import(page, path: Path) -> str:
 	page.goto("/app/lead-import")
-	page.reload()  # a fresh wizard: the desk keeps the last one on its last step
 	wizard = Wizard(page)
+	expect(wizard.root).to_have_attribute("data-step", re.compile("."))
+	if wizard.root.get_attribute("data-step") == "execute":
+		# The wizard shows the last import, running or not; another file can be imported meanwhile.
+		page.get_by_role("button", name="Import Another File").click()
 	expect(wizard.root).to_have_attribute("data-step", "upload")
 	wizard.upload(path)
 	expect(page.locator(".lil-uploaded .lil-file-name")).to_have_text(path.name, timeout=IMPORT_TIMEOUT)
@@ -97,10 +100,6 @@ def one_worker_imports(admin: SiteClient):
 	set_chunks_at_once(admin, 2)
 
 
-@pytest.mark.skip(
-	reason="Failed on ERPNext's Lead in the last run, cause not yet known; Stop Import is covered by the "
-	"Frappe tests (test_stop, test_split) until this walk passes on both sites."
-)
 def test_a_50_mb_import_stopped_halfway_from_the_job_form_and_a_queued_one_from_the_list(
 	login, admin: SiteClient, screenshots, run_id: str, tmp_path: Path, one_worker_imports
 ):
@@ -136,10 +135,11 @@ def stop_both(page, admin: SiteClient, screenshots, run_id: str, tmp_path: Path,
 	assert queued["failed"] == queued["total_rows"] > 0, queued
 	assert_counts_add_up(queued)
 
-	# The big import: open it, and stop it while it runs, once its first batches are in (in Documents
-	# mode, halfway through 50 MB would take this machine most of an hour, and as long to clean up).
+	# The big import: open it, and stop it while it runs, once its first batch is in (in Documents mode,
+	# halfway through 50 MB would take this machine most of an hour, and as long to clean up). The stop
+	# rolls back the batch being written: on ERPNext's Lead, finishing it would take minutes.
 	page.goto(f"/app/lead-import-job/{big_job}")
-	wait_for(admin, big_job, lambda d: (d["processed_rows"] or 0) >= 1500)
+	wait_for(admin, big_job, lambda d: (d["processed_rows"] or 0) > 0)
 	status = page.locator(".frappe-control[data-fieldname=progress_html] .lil-status")
 	page.get_by_role("button", name="Stop Import").click()
 	page.locator(".modal.show").get_by_role("button", name="Yes").click()

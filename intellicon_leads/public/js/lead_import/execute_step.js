@@ -295,6 +295,8 @@ export class ExecuteStep {
 			),
 			this.finish_actions
 		);
+		// While it runs, another file can be imported: this one goes on in the background.
+		append(this.finish_actions, [this.import_another_button()]);
 		this.progress = new ImportProgress(progress_parent);
 		this.progress.render({ status: "Queued" });
 		if (this.watcher) this.watcher.stop();
@@ -305,6 +307,18 @@ export class ExecuteStep {
 		this.progress.render(data);
 		if (!FINAL_STATUSES.includes(data.status)) return;
 		this.render_finish(data);
+	}
+
+	import_another_button() {
+		return h(
+			"button",
+			{
+				type: "button",
+				class: "btn btn-default lil-import-another",
+				onclick: () => this.wizard.start_over(),
+			},
+			__("Import Another File")
+		);
 	}
 
 	render_finish(data) {
@@ -325,15 +339,7 @@ export class ExecuteStep {
 		}
 		buttons.push(
 			h("a", { class: "btn btn-default", href: "/app/lead" }, __("View Leads")),
-			h(
-				"button",
-				{
-					type: "button",
-					class: "btn btn-default lil-import-another",
-					onclick: () => this.wizard.start_over(),
-				},
-				__("Import Another File")
-			)
+			this.import_another_button()
 		);
 		append(clear(this.finish_actions), [
 			data.failed
