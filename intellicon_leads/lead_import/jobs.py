@@ -85,8 +85,12 @@ def open_job_file(job):
 	)
 
 
-def job_pipeline(job, headers: list[str], series_apart: bool = False, **options: Any) -> ImportPipeline:
-	"""A pipeline as the job's settings make it: mapping, duplicate rule, value choices, write mode."""
+def job_pipeline(job, headers: list[str], chunk: bool = False, **options: Any) -> ImportPipeline:
+	"""A pipeline as the job's settings make it: mapping, duplicate rule, value choices, write mode.
+
+	A chunk of a split job (`chunk`) writes while the job's other chunks do: see FrappeStore's
+	series_apart and indexed_before.
+	"""
 	schema = lead_schema()
 	return ImportPipeline(
 		schema,
@@ -94,7 +98,8 @@ def job_pipeline(job, headers: list[str], series_apart: bool = False, **options:
 		FrappeStore(
 			schema,
 			job.write_mode or "Documents",
-			series_apart=series_apart,
+			series_apart=chunk,
+			indexed_before=job.started if chunk else None,
 			interrupt=stopping.StopWatch(job.name),
 		),
 		headers=headers,

@@ -277,7 +277,7 @@ class ChunkRunner:
 			pipeline = job_pipeline(
 				job,
 				table.header,
-				series_apart=True,
+				chunk=True,
 				failed_sink=self.spool,
 				on_batch=self._checkpoint,
 				resume_after_row=chunk.done_row or 0,

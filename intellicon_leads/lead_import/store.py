@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 import hashlib
 import json
@@ -184,6 +185,7 @@ class FrappeStore:
 		schema: Schema,
 		mode: str = DOCUMENTS,
 		series_apart: bool = False,
+		indexed_before: datetime.datetime | None = None,
 		interrupt: Callable[[], None] | None = None,
 	) -> None:
 		self.schema = schema
@@ -192,6 +194,11 @@ class FrappeStore:
 		# Chunks of a split import write at the same time: their naming-series numbers are reserved on a
 		# connection of their own, or each batch would wait for the other chunk's batch on the series row.
 		self.reserve = reserve_series_apart if series_apart else reserve_series
+		# A chunk indexes only the leads made before its job started: the leads the job's other chunks
+		# made are never in-file duplicates of its rows (the split settled those), and a key that does
+		# meet one is looked up again (_look_again) like a lead of any other import. Each chunk would
+		# otherwise read every lead the job has written so far, hundreds of thousands by the last one.
+		self.indexed_before = indexed_before
 		# Called before each document is written; raises Interrupted to end the run in mid-batch.
 		self.interrupt = interrupt or _never
 		self._indexes: dict[str, dict[str, str]] = {}
@@ -248,9 +255,11 @@ class FrappeStore:
 		if fieldname not in self._indexes:
 			normalize = self._normalizer(fieldname)
 			index: dict[str, str] = {}
+			before = "and creation < %(before)s " if self.indexed_before else ""
 			rows = frappe.db.sql(
 				f"select name, `{fieldname}` from `tab{self.doctype}` where ifnull(`{fieldname}`, '') != '' "
-				"order by creation",
+				f"{before}order by creation",
+				{"before": self.indexed_before},
 				as_list=True,
 			)
 			for name, value in rows:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import frappe
+from frappe.utils import get_datetime
 
 from intellicon_leads import api
 from intellicon_leads.lead_import import files, imports, stopping, undo
 from intellicon_leads.lead_import.jobs import JobRunner
+from intellicon_leads.lead_import.schema import lead_schema
 from intellicon_leads.lead_import.splitting import ChunkRunner
+from intellicon_leads.lead_import.store import FrappeStore
 from intellicon_leads.tests.concurrency import TIMEOUT, _bench, clean_up
-from intellicon_leads.tests.utils import LeadImportTestCase, csv_bytes, failed_rows
+from intellicon_leads.tests.utils import LeadImportTestCase, csv_bytes, failed_rows, insert_lead
 
 MAPPING = ["first_name", "last_name", "email_id", "mobile_no", "company_name", "status"]
 DOMAIN = "split.example.com"
@@ -231,3 +234,21 @@ class TestSplitImport(LeadImportTestCase):
 		self.assertEqual([int(r[0]) for r in failed], sorted(int(r[0]) for r in failed))
 		self.assertEqual([r[1] for r in failed], ["Import stopped by Administrator"] * 65)
 		self.assertEqual(run_workers(1), [], "the queued chunk was taken off the queue")
+
+
+class TestChunkIndex(LeadImportTestCase):
+	def test_a_chunk_indexes_only_the_leads_older_than_its_job_and_still_finds_the_newer_ones(self):
+		"""A chunk does not read every lead its job's other chunks wrote; it still matches them."""
+		old = insert_lead(first_name="Old", email_id="old@chunk.example.com")
+		frappe.db.set_value("Lead", old, "creation", "2020-01-01", update_modified=False)
+		new = insert_lead(first_name="New", email_id="New@Chunk.example.com")
+		store = FrappeStore(lead_schema(), indexed_before=get_datetime("2021-01-01"))
+		self.assertEqual(store._index("email_id"), {"old@chunk.example.com": old})
+		found = store.find_existing("email_id", {"old@chunk.example.com", "new@chunk.example.com"})
+		self.assertEqual(
+			{key: record.name for key, record in found.items()},
+			{
+				"old@chunk.example.com": old,
+				"new@chunk.example.com": new,
+			},
+		)
