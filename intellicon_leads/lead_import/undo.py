@@ -34,6 +34,7 @@ from intellicon_leads.lead_import.store import (
 	OWN_LEAD_MODULE,
 	commits_held,
 	is_lock_conflict,
+	no_gravatar_lookups,
 	read_committed,
 	readable_error,
 )
@@ -338,7 +339,7 @@ class UndoRunner:
 		}
 		created = [e for e in entries if e["action"] == "created" and e["name"] in current]
 		links = linked_leads([e["name"] for e in created], {e["name"]: self._at(e) for e in created})
-		with commits_held():
+		with commits_held(), no_gravatar_lookups():
 			for entry in entries:
 				outcome, reason = self._entry(entry, current, links)
 				if reason:

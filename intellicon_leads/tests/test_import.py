@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import frappe
+import requests
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 
 from intellicon_leads.lead_import import files, imports
@@ -279,6 +280,30 @@ class TestDuplicates(LeadImportTestCase):
 			"l.csv", csv_bytes([["Ann", "001 415 555 0100"], ["Bob", "415 555 0199"]], header)
 		)
 		self.assertEqual((job.skipped, job.imported), (1, 1))
+
+
+class TestOtherAppsHooks(LeadImportTestCase):
+	def test_no_imported_lead_asks_gravatar_com_for_a_picture(self):
+		"""Frappe skips gravatar look-ups in tests, so here they are on, as on a real site, and counted
+		(ERPNext's Lead asks three times per lead, each an HTTPS request with a 5 s timeout)."""
+		asked: list[str] = []
+		real_get = requests.get
+
+		def counting_get(url, *args, **kwargs):
+			if "gravatar.com" in url:
+				asked.append(url)
+				raise requests.exceptions.ConnectionError("no gravatar.com in tests")
+			return real_get(url, *args, **kwargs)
+
+		frappe.flags.in_test, requests.get = False, counting_get
+		try:
+			frappe.utils.has_gravatar("ann@example.com")  # the count works: one look-up outside an import
+			job = self.import_file("gravatar.csv", csv_bytes(GOOD))
+		finally:
+			frappe.flags.in_test, requests.get = True, real_get
+		self.assertEqual(job.imported, 3)
+		self.assertEqual(len(asked), 1, asked)
+		self.assertEqual(frappe.utils.has_gravatar.__module__, "frappe.utils")  # Frappe's own is back
 
 
 class TestWriteModes(LeadImportTestCase):
