@@ -580,8 +580,11 @@ class DocumentShortcuts:
 		names_itself = any(hasattr(controller, m) for m in ("autoname", "before_naming")) or frappe.db.exists(
 			"Document Naming Rule", {"document_type": doctype, "disabled": 0}
 		)
+		# As Frappe sets it on a new document: ERPNext's Lead has no default but one option, which a new
+		# Lead takes. Without it every lead was named by Frappe, one locked series read per lead, and
+		# chunks of a split import waited on that lock for each other's whole batch.
 		defaults = (
-			{"naming_series": meta.get_field("naming_series").default}
+			{"naming_series": frappe.new_doc(doctype).get("naming_series")}
 			if meta.has_field("naming_series")
 			else {}
 		)
