@@ -42,8 +42,7 @@ class StopWatch:
 		if now - self._read < WATCH_SECONDS:
 			return
 		self._read = now
-		if frappe.db.get_value(JOB_DOCTYPE, self.job_name, "stop_requested_by"):
-			raise ImportStopped
+		_raise_if_stop_requested(self.job_name)
 
 
 def stop_job(job_name: str) -> dict:
@@ -100,7 +99,11 @@ def _take_off_queue(job_name: str) -> bool:
 
 def check_stop_requested(job) -> None:
 	"""At a batch boundary: one read of whether a user asked this job to stop."""
-	if frappe.db.get_value(JOB_DOCTYPE, job.name, "stop_requested_by"):
+	_raise_if_stop_requested(job.name)
+
+
+def _raise_if_stop_requested(job_name: str) -> None:
+	if frappe.db.get_value(JOB_DOCTYPE, job_name, "stop_requested_by"):
 		raise ImportStopped
 
 

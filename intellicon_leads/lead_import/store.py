@@ -356,7 +356,7 @@ class FrappeStore:
 
 	@lost_on_conflict
 	def insert_many(self, records: list[dict[str, Any]]) -> list[WriteResult]:
-		with commits_held(), no_gravatar_lookups():
+		with commits_held():
 			if self.mode == FAST:
 				return self._bulk_insert(records)
 			if self._documents is None:
@@ -367,7 +367,7 @@ class FrappeStore:
 
 	@lost_on_conflict
 	def update_many(self, changes: list[tuple[str, dict[str, Any]]]) -> list[WriteResult]:
-		with commits_held(), no_gravatar_lookups():
+		with commits_held():
 			return self._all_or_one_by_one(
 				[lambda n=name, v=values: self._update(n, v) for name, values in changes]
 			)
@@ -391,27 +391,29 @@ class FrappeStore:
 		"""The batch under one savepoint; only if a row fails, again row by row to isolate it.
 
 		Rows the engine passed rarely fail here, so most batches cost two statements, not two a row.
+		Other apps' controllers run here, without a request to gravatar.com each (no_gravatar_lookups).
 		"""
-		frappe.db.savepoint(_BATCH_SAVEPOINT)
-		try:
-			names = []
-			for write in writes:
-				self.interrupt()
-				names.append(write())
-		except Interrupted:
-			raise  # the run ends; its owner rolls the batch back
-		except Exception as exc:
-			if is_lock_conflict(exc):
-				raise  # the transaction, savepoints included, is gone: the whole batch runs again
-			frappe.db.rollback(save_point=_BATCH_SAVEPOINT)
-			frappe.clear_messages()
-			return [self._guarded(write) for write in writes]
-		finally:
-			# Frappe lists every document it starts saving and forgets only those that saved: a
-			# refused row stays on the list, and every later insert scans it (quadratic on big files).
-			frappe.flags.currently_saving.clear()
-		frappe.db.release_savepoint(_BATCH_SAVEPOINT)
-		return [WriteResult(name=name) for name in names]
+		with no_gravatar_lookups():
+			frappe.db.savepoint(_BATCH_SAVEPOINT)
+			try:
+				names = []
+				for write in writes:
+					self.interrupt()
+					names.append(write())
+			except Interrupted:
+				raise  # the run ends; its owner rolls the batch back
+			except Exception as exc:
+				if is_lock_conflict(exc):
+					raise  # the transaction, savepoints included, is gone: the whole batch runs again
+				frappe.db.rollback(save_point=_BATCH_SAVEPOINT)
+				frappe.clear_messages()
+				return [self._guarded(write) for write in writes]
+			finally:
+				# Frappe lists every document it starts saving and forgets only those that saved: a
+				# refused row stays on the list, and every later insert scans it (quadratic on big files).
+				frappe.flags.currently_saving.clear()
+			frappe.db.release_savepoint(_BATCH_SAVEPOINT)
+			return [WriteResult(name=name) for name in names]
 
 	def _guarded(self, write: Callable[[], str]) -> WriteResult:
 		"""One row, one savepoint: a row that fails is rolled back alone and says why."""

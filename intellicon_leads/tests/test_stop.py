@@ -15,7 +15,8 @@ from frappe.utils.background_jobs import is_job_enqueued
 
 from intellicon_leads.lead_import import files, imports, stopping
 from intellicon_leads.lead_import.jobs import job_id
-from intellicon_leads.tests.test_worker import BENCH_DIR, MAPPING, bench
+from intellicon_leads.tests.concurrency import _bench
+from intellicon_leads.tests.test_worker import MAPPING, bench
 from intellicon_leads.tests.utils import LeadImportTestCase, csv_bytes, failed_rows, make_user
 
 STOPPED = "Import stopped by Administrator"
@@ -27,17 +28,6 @@ def lead_rows(count: int, prefix: str = "stop") -> list[list]:
 
 def stop_leads() -> int:
 	return frappe.db.count("Lead", {"email_id": ("like", "stop-%@example.com")})
-
-
-def burst_worker() -> subprocess.Popen:
-	"""A real RQ worker on the long queue that ends when the queue is empty."""
-	return subprocess.Popen(
-		["bench", "--site", frappe.local.site, "worker", "--queue", "long", "--burst"],
-		cwd=BENCH_DIR,
-		stdout=subprocess.PIPE,
-		stderr=subprocess.STDOUT,
-		text=True,
-	)
 
 
 class TestStopCommitted(LeadImportTestCase):
@@ -116,17 +106,17 @@ class TestStopCommitted(LeadImportTestCase):
 		`wait_s` seconds more); the worker's output."""
 		frappe.db.set_value("Lead Import Job", name, "batch_size", batch_size)
 		frappe.db.commit()
-		worker = burst_worker()
+		worker = _bench("worker", "--queue", "long", "--burst")  # ends when the queue is empty
 		try:
 			self.wait_until(name, worker, what, ready)
 			time.sleep(wait_s)
 			self.assertEqual(stopping.stop_job(name).status, "Stopping")
-			output, _ = worker.communicate(timeout=300)
+			output, errors = worker.communicate(timeout=300)
 		finally:
 			if worker.poll() is None:
 				worker.kill()
 		frappe.db.rollback()
-		return output
+		return output + errors
 
 	def wait_until(self, name: str, worker: subprocess.Popen, what: str, ready) -> None:
 		deadline = time.monotonic() + 120
