@@ -306,6 +306,26 @@ class TestOtherAppsHooks(LeadImportTestCase):
 		self.assertEqual(frappe.utils.has_gravatar.__module__, "frappe.utils")  # Frappe's own is back
 
 
+class TestOpenBrowsers(LeadImportTestCase):
+	def test_new_leads_send_no_message_each_to_open_lists_and_an_updated_lead_tells_its_form(self):
+		"""Each message makes every open Leads list fetch and add that lead; a form open on an updated
+		lead must still hear of the change. The messages wait in Frappe's log until the job commits."""
+		updated = insert_lead(first_name="Ann", email_id="ann@example.com", company_name="Old Co")
+		self.settings(duplicate_action="Update")
+		if hasattr(frappe.local, "_realtime_log"):
+			frappe.local._realtime_log.clear()  # the messages about inserting that lead
+		job = self.import_file("open-lists.csv", csv_bytes(GOOD))
+		log = getattr(frappe.local, "_realtime_log", [])
+		sent = [(event, message.get("doctype"), message.get("name")) for event, message, _room in log]
+		self.assertEqual((job.imported, job.updated), (2, 1))
+		created = set(leads_by_email()) - {"ann@example.com"}
+		self.assertEqual(len(created), 2)
+		about_leads = [entry for entry in sent if entry[1] == "Lead"]
+		self.assertIn(("doc_update", "Lead", updated), about_leads)
+		new_names = {lead.name for email, lead in leads_by_email().items() if email in created}
+		self.assertEqual([entry for entry in about_leads if entry[2] in new_names], [])
+
+
 class TestWriteModes(LeadImportTestCase):
 	# What differs between two imports of the same rows by nature, not by write mode.
 	PER_RECORD = {"name", "creation", "modified", "owner", "modified_by", "idx", "_user_tags", "_liked_by"}
