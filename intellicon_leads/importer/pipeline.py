@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import random
 import time
+from array import array
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -689,36 +691,51 @@ class _Planner(ImportPipeline):
 	"""Reads the whole file as an import would, writing nothing: where each part starts and ends, and
 	which rows are in-file duplicates of a row in another part (a single run's `_seen`, whole-file)."""
 
-	def plan(self, table: Any, part_rows: int) -> SplitPlan:
+	def plan(self, table: Any, part_rows: int, parallel: int = 1) -> SplitPlan:
 		self._table = table
-		self._part_rows = max(1, part_rows)
-		self._ranges: list[list[int]] = []
-		self._part_of: dict[int, int] = {}
-		self._settled: dict[int, tuple[int, str]] = {}
-		count = 0
+		self._duplicates: dict[int, tuple[int, str]] = {}  # row: (first row, match field), any part
+		numbers = array("q")
 		for row in self._prepare(table.rows()):
-			if count % self._part_rows == 0:
-				self._ranges.append([row.number, row.number])
-			count += 1
-			self._ranges[-1][1] = row.number
+			numbers.append(row.number)
 			self._take(row)
-		ranges = [(first, last) for first, last in self._ranges]
-		return SplitPlan(count, ranges, self._settled, self.rule.in_file == IN_FILE_MERGE)
+		ranges, start = [], 0
+		for size in part_sizes(len(numbers), max(1, part_rows), max(1, parallel)):
+			ranges.append((numbers[start], numbers[start + size - 1]))
+			start += size
+		firsts = [first for first, _last in ranges]
+		settled = {
+			row: (first, fieldname)
+			for row, (first, fieldname) in self._duplicates.items()
+			if bisect_right(firsts, first) != bisect_right(firsts, row)
+		}
+		return SplitPlan(len(numbers), ranges, settled, self.rule.in_file == IN_FILE_MERGE)
 
 	def _accept(self, item: _Item) -> None:
-		part = len(self._ranges) - 1
 		for key in item.keys:
 			first = self._seen.get(key)
 			if first is not None:
-				if self._part_of[first] != part:
-					self._settled[item.number] = (first, key[0])
+				self._duplicates[item.number] = (first, key[0])
 				return
 		for key in item.keys:
 			self._seen[key] = item.number
-		self._part_of[item.number] = part
 
 	def _fail_row(self, number: int, values: list, extra: list, errors: list[tuple[str, str]]) -> None:
 		"""A row that fails is failed by its part; only the rows that are accepted matter here."""
+
+
+def part_sizes(total: int, part_rows: int, parallel: int) -> list[int]:
+	"""Parts of `part_rows` rows, then smaller ones, so that `parallel` workers end nearly together:
+	once less than `parallel` full parts are left, each part takes 1/parallel of what is left (guided
+	self-scheduling), down to an eighth of a full part. With equal parts, one worker would often run
+	the last part alone: half a part's time lost on average (33 s of 620 s on the 50 MB file)."""
+	sizes, left, smallest = [], total, max(1, part_rows // 8)
+	while left > 0:
+		size = min(left, part_rows, max(smallest, -(-left // parallel)))
+		if left - size < smallest and left <= part_rows:
+			size = left  # no last part smaller than the smallest
+		sizes.append(size)
+		left -= size
+	return sizes
 
 
 def plan_split(
@@ -731,12 +748,14 @@ def plan_split(
 	rule: DuplicateRule | None = None,
 	value_maps: dict[str, dict[str, str]] | None = None,
 	date_order: str | None = None,
+	parallel: int = 1,
 ) -> SplitPlan:
-	"""Plan a split import of `table`: a pass over the whole file before any part writes."""
+	"""Plan a split import of `table` for `parallel` workers: a pass over the whole file before any part
+	writes."""
 	planner = _Planner(
 		schema, fields, None, headers=headers, rule=rule, value_maps=value_maps, date_order=date_order
 	)
-	return planner.plan(table, part_rows)
+	return planner.plan(table, part_rows, parallel)
 
 
 def _fraction(table: Any) -> float:

@@ -1,8 +1,9 @@
 """One import, many workers: a large file is split into chunks that run as jobs of their own.
 
 The job owns the plan and the sums; a chunk owns its rows. Before any chunk writes, one pass over the
-whole file (importer.pipeline.plan_split) cuts it into chunks and settles the in-file duplicates whose
-first row lies in another chunk, so that every row is decided as one run of the whole file decides it.
+whole file (importer.pipeline.plan_split) cuts it into chunks, smaller ones at the end so that the
+workers end together, and settles the in-file duplicates whose first row lies in another chunk, so
+that every row is decided as one run of the whole file decides it.
 Each chunk is an RQ job on the long queue with its own checkpoint, failed rows and changes log; at most
 "Chunks at Once" of them are queued or running, and each one that ends queues the next. The last one
 to end closes the job: the sums, the failed records in file order, one changes log for an undo.
@@ -75,6 +76,7 @@ def split(runner) -> bool:
 			headers=table.header,
 			rule=DuplicateRule.from_dict(json.loads(job.duplicate_rules or "{}")),
 			value_maps=json.loads(job.value_maps or "{}"),
+			parallel=parallel,
 		)
 	if len(plan.ranges) < 2:
 		return False

@@ -6,6 +6,7 @@ import frappe
 from frappe.utils import get_datetime
 
 from intellicon_leads import api
+from intellicon_leads.importer.pipeline import part_sizes
 from intellicon_leads.lead_import import files, imports, stopping, undo
 from intellicon_leads.lead_import.jobs import JobRunner
 from intellicon_leads.lead_import.schema import lead_schema
@@ -108,9 +109,10 @@ class TestSplitImport(LeadImportTestCase):
 		self.split_settings(parallel_chunks=2)
 		job = self.plan(self.new_job(rows, "split"))
 		self.assertEqual(
-			[(c.first_row, c.last_row) for c in job.chunks], [(2, 21), (22, 41), (42, 61), (62, 71)]
+			[(c.first_row, c.last_row) for c in job.chunks],
+			[(2, 21), (22, 41), (42, 56), (57, 64), (65, 68), (69, 71)],
 		)
-		self.assertEqual([c.status for c in job.chunks], ["Queued", "Queued", "Pending", "Pending"])
+		self.assertEqual([c.status for c in job.chunks], ["Queued", "Queued"] + ["Pending"] * 4)
 		self.assertEqual(run_workers(2), [])
 		split = frappe._dict(imports.job_status(job.name))
 		counts = ("status", "total_rows", "imported", "updated", "skipped", "failed")
@@ -171,9 +173,9 @@ class TestSplitImport(LeadImportTestCase):
 		rows = lead_rows(45)
 		rows[0] = ["Merge", "First", f"merge@{DOMAIN}", "", "", "Open"]
 		rows[25] = ["Merge", "Second", f"MERGE@{DOMAIN}", "", "Acme", "Open"]  # file row 27, chunk 2
-		rows[43] = ["Merge", "Third", f"merge@{DOMAIN}", "", "Ignored", "Open"]  # file row 45, chunk 3
+		rows[43] = ["Merge", "Third", f"merge@{DOMAIN}", "", "Ignored", "Open"]  # file row 45, last chunk
 		job = self.plan(self.new_job(rows))
-		self.assertEqual(len(job.chunks), 4)
+		self.assertEqual(len(job.chunks), len(part_sizes(45, 20, 2)) + 1)
 		self.assertTrue(job.chunks[-1].merged_rows)
 		self.assertEqual(run_workers(2), [])
 		done = frappe._dict(imports.job_status(job.name))

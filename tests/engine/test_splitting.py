@@ -10,7 +10,7 @@ from lead_files import write_csv
 from intellicon_leads.importer.dedup import IN_FILE_FAIL, IN_FILE_MERGE, UPDATE, DuplicateRule
 from intellicon_leads.importer.fields import DEFAULT_LEAD_SCHEMA
 from intellicon_leads.importer.mapping import resolve_mapping, suggest_mapping
-from intellicon_leads.importer.pipeline import FAILED, ImportPipeline, ImportResult, plan_split
+from intellicon_leads.importer.pipeline import FAILED, ImportPipeline, ImportResult, part_sizes, plan_split
 from intellicon_leads.importer.reading import open_table
 from intellicon_leads.importer.store import MemoryStore
 
@@ -51,11 +51,17 @@ def single_run(path, rule, existing):
 	return result, store
 
 
-def split_run(path, rule, existing, part_rows, order):
+def split_run(path, rule, existing, part_rows, order, parallel=1):
 	store = MemoryStore(records={k: dict(v) for k, v in existing.items()})
 	with open_table(path) as table:
 		plan = plan_split(
-			DEFAULT_LEAD_SCHEMA, fields_of(table), table, part_rows, headers=table.header, rule=rule
+			DEFAULT_LEAD_SCHEMA,
+			fields_of(table),
+			table,
+			part_rows,
+			headers=table.header,
+			rule=rule,
+			parallel=parallel,
 		)
 	parts = plan.parts()
 	results = []
@@ -94,13 +100,14 @@ EXISTING = {"OLD-1": {"first_name": "Old", "email_id": "lead3@example.com", "cit
 
 @pytest.mark.parametrize("part_rows", [1, 10, 33, 400])
 @pytest.mark.parametrize("order", [list, lambda r: r[::-1]], ids=["in order", "last part first"])
-def test_parts_in_any_order_fail_later_duplicates_as_one_run_does(tmp_path, part_rows, order):
+@pytest.mark.parametrize("parallel", [1, 3], ids=["equal parts", "parts for 3 workers"])
+def test_parts_in_any_order_fail_later_duplicates_as_one_run_does(tmp_path, part_rows, order, parallel):
 	path = write_csv(tmp_path / "leads.csv", messy_rows(300, seed=part_rows), header=HEADER)
 	rule = DuplicateRule(action=UPDATE, in_file=IN_FILE_FAIL)
 	single, single_store = single_run(path, rule, EXISTING)
-	plan, parts, split_store = split_run(path, rule, EXISTING, part_rows, order)
+	plan, parts, split_store = split_run(path, rule, EXISTING, part_rows, order, parallel)
 	assert plan.total == single.total == 300
-	assert len(plan.ranges) == -(-300 // part_rows)
+	assert [last - first + 1 for first, last in plan.ranges] == part_sizes(300, part_rows, parallel)
 	assert total(parts) == single.counts()
 	assert failures(parts) == failures([single])
 	assert contents(split_store) == contents(single_store)
@@ -121,6 +128,19 @@ def test_merge_into_first_row_runs_rows_merged_across_parts_last_and_ends_with_t
 	assert total(parts) == single.counts()
 	assert failures(parts) == failures([single])
 	assert contents(split_store) == contents(single_store)
+
+
+def test_equal_parts_for_one_worker_and_a_shrinking_tail_for_several():
+	assert part_sizes(300, 10, 1) == [10] * 30
+	assert part_sizes(305, 100, 1) == [100, 100, 100, 5]
+	# The workers end nearly together: the last parts take half of what is left, down to 1/8 of a part.
+	assert part_sizes(360_000, 20_000, 2) == [20_000] * 17 + [10_000, 5_000, 2_500, 2_500]
+	assert part_sizes(100, 20, 3) == [20, 20, 20, 14, 9, 6, 4, 3, 2, 2]
+	for total, rows, parallel in [(1, 5, 2), (7, 3, 4), (1000, 64, 8), (360_000, 20_000, 2)]:
+		sizes = part_sizes(total, rows, parallel)
+		assert sum(sizes) == total and max(sizes) <= rows
+		assert min(sizes) >= min(total, rows // 8), "no part smaller than an eighth of a full one"
+		assert sizes[:-1] == sorted(sizes[:-1], reverse=True)
 
 
 def test_a_part_reads_only_its_rows_and_stops_at_its_last(tmp_path):
