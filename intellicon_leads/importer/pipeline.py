@@ -11,11 +11,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain, islice
-from typing import Any
+from typing import IO, Any
 
 from intellicon_leads.importer.dedup import FILL_EMPTY, IN_FILE_MERGE, SKIP, DuplicateRule, changes_for
 from intellicon_leads.importer.fields import Field, Schema
 from intellicon_leads.importer.reading import FileRejected, Row
+from intellicon_leads.importer.reading.spool import spool_rows
 from intellicon_leads.importer.store import BatchConflict, ExistingRecord, Interrupted, Store, WriteResult
 from intellicon_leads.importer.values import (
 	ERROR_KINDS,
@@ -677,6 +678,7 @@ class SplitPlan:
 	ranges: list[tuple[int, int]]
 	settled: dict[int, tuple[int, str]]
 	merge: bool
+	offsets: list[int] = field(default_factory=list)  # where each range's first row starts in the spool
 
 	def parts(self) -> list[Part]:
 		"""The range parts, then (merge only, when needed) the part of the deferred rows."""
@@ -691,16 +693,21 @@ class _Planner(ImportPipeline):
 	"""Reads the whole file as an import would, writing nothing: where each part starts and ends, and
 	which rows are in-file duplicates of a row in another part (a single run's `_seen`, whole-file)."""
 
-	def plan(self, table: Any, part_rows: int, parallel: int = 1) -> SplitPlan:
+	def plan(
+		self, table: Any, part_rows: int, parallel: int = 1, spool: IO[bytes] | None = None
+	) -> SplitPlan:
 		self._table = table
 		self._duplicates: dict[int, tuple[int, str]] = {}  # row: (first row, match field), any part
-		numbers = array("q")
-		for row in self._prepare(table.rows()):
+		numbers, offsets = array("q"), array("q")
+		rows = table.rows() if spool is None else spool_rows(table.header, table.rows(), spool, offsets)
+		for row in self._prepare(rows):
 			numbers.append(row.number)
 			self._take(row)
-		ranges, start = [], 0
+		ranges, starts, start = [], [], 0
 		for size in part_sizes(len(numbers), max(1, part_rows), max(1, parallel)):
 			ranges.append((numbers[start], numbers[start + size - 1]))
+			if offsets:
+				starts.append(offsets[start])
 			start += size
 		firsts = [first for first, _last in ranges]
 		settled = {
@@ -708,7 +715,7 @@ class _Planner(ImportPipeline):
 			for row, (first, fieldname) in self._duplicates.items()
 			if bisect_right(firsts, first) != bisect_right(firsts, row)
 		}
-		return SplitPlan(len(numbers), ranges, settled, self.rule.in_file == IN_FILE_MERGE)
+		return SplitPlan(len(numbers), ranges, settled, self.rule.in_file == IN_FILE_MERGE, starts)
 
 	def _accept(self, item: _Item) -> None:
 		for key in item.keys:
@@ -749,13 +756,14 @@ def plan_split(
 	value_maps: dict[str, dict[str, str]] | None = None,
 	date_order: str | None = None,
 	parallel: int = 1,
+	spool: IO[bytes] | None = None,
 ) -> SplitPlan:
 	"""Plan a split import of `table` for `parallel` workers: a pass over the whole file before any part
-	writes."""
+	writes. With `spool`, the rows are written there too, for the parts to read (reading.spool)."""
 	planner = _Planner(
 		schema, fields, None, headers=headers, rule=rule, value_maps=value_maps, date_order=date_order
 	)
-	return planner.plan(table, part_rows, parallel)
+	return planner.plan(table, part_rows, parallel, spool)
 
 
 def _fraction(table: Any) -> float:

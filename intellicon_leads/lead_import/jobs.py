@@ -18,6 +18,7 @@ from intellicon_leads.importer.dedup import DuplicateRule
 from intellicon_leads.importer.failed import FailedRecordsWriter, failed_file_format
 from intellicon_leads.importer.pipeline import BatchReport, ImportPipeline, ImportResult, Progress
 from intellicon_leads.importer.reading import FileRejected, open_table
+from intellicon_leads.importer.reading.spool import decode_value, encode_value
 from intellicon_leads.lead_import import JOB_DOCTYPE, files, splitting, stopping
 from intellicon_leads.lead_import.schema import lead_schema
 from intellicon_leads.lead_import.store import FrappeStore, read_committed, readable_error, retry_on_conflict
@@ -489,25 +490,3 @@ def _truncate_jsonl(path: str, last_row: int, row_of: Callable[[Any], int]) -> N
 		kept = [line for line in f if row_of(json.loads(line)) <= last_row]
 	with open(path, "w", encoding="utf-8") as f:
 		f.writelines(kept)
-
-
-def encode_value(value: Any) -> Any:
-	"""json.dumps default= for cell values kept in JSON (spools, changes logs, failed rows)."""
-	if isinstance(value, datetime.datetime):
-		return {"$datetime": value.isoformat()}
-	if isinstance(value, datetime.date):
-		return {"$date": value.isoformat()}
-	if isinstance(value, datetime.time):
-		return {"$time": value.isoformat()}
-	return str(value)
-
-
-def decode_value(obj: dict) -> Any:
-	"""json.loads object_hook= undoing encode_value: dates and times come back as they were read."""
-	if "$datetime" in obj:
-		return datetime.datetime.fromisoformat(obj["$datetime"])
-	if "$date" in obj:
-		return datetime.date.fromisoformat(obj["$date"])
-	if "$time" in obj:
-		return datetime.time.fromisoformat(obj["$time"])
-	return obj

@@ -31,6 +31,7 @@ from frappe.utils.background_jobs import create_job_id, get_queue, is_job_enqueu
 from intellicon_leads.importer.dedup import DuplicateRule
 from intellicon_leads.importer.pipeline import ImportResult, Part, plan_split
 from intellicon_leads.importer.reading import FileRejected
+from intellicon_leads.importer.reading.spool import SpooledTable
 from intellicon_leads.lead_import import JOB_DOCTYPE, files, stopping
 from intellicon_leads.lead_import.schema import lead_schema
 from intellicon_leads.lead_import.store import close_series_connection, read_committed, readable_error
@@ -67,20 +68,18 @@ def split(runner) -> bool:
 	with open_job_file(job) as table:
 		if sum(1 for _ in islice(table.rows(), chunk_size + 1)) <= chunk_size:
 			return False  # one chunk's worth: counted without parsing a value
-	with open_job_file(job) as table:
-		plan = plan_split(
-			lead_schema(),
-			json.loads(job.mapping),
-			table,
-			chunk_size,
-			headers=table.header,
-			rule=DuplicateRule.from_dict(json.loads(job.duplicate_rules or "{}")),
-			value_maps=json.loads(job.value_maps or "{}"),
-			parallel=parallel,
-		)
+	try:
+		plan = _plan(job, chunk_size, parallel, spool=True)
+	except OSError:  # no room for the spool: the chunks read the file itself
+		_remove_work_files(job.name)
+		plan = _plan(job, chunk_size, parallel, spool=False)
 	if len(plan.ranges) < 2:
+		_remove_work_files(job.name)
 		return False
 	_save_settled(job.name, plan.settled)
+	if plan.offsets:
+		starts = [first for first, _last in plan.ranges]
+		_save_starts(job.name, list(zip(starts, plan.offsets, strict=True)))
 	for number, part in enumerate(plan.parts(), start=1):
 		row = job.append(
 			"chunks",
@@ -97,6 +96,65 @@ def split(runner) -> bool:
 	runner.commit()
 	dispatch(job.name)
 	return True
+
+
+def _plan(job, chunk_size: int, parallel: int, spool: bool):
+	"""The chunks, the duplicates settled across them and (`spool`) the rows spooled for the chunks."""
+	from intellicon_leads.lead_import.jobs import open_job_file
+
+	with open_job_file(job) as table, open(_rows_path(job.name) if spool else os.devnull, "wb") as out:
+		return plan_split(
+			lead_schema(),
+			json.loads(job.mapping),
+			table,
+			chunk_size,
+			headers=table.header,
+			rule=DuplicateRule.from_dict(json.loads(job.duplicate_rules or "{}")),
+			value_maps=json.loads(job.value_maps or "{}"),
+			parallel=parallel,
+			spool=out if spool else None,
+		)
+
+
+def open_rows(job, first_row: int):
+	"""The job's rows from `first_row` on, as a Table: from the rows the plan spooled, read from the
+	start of the chunk that holds `first_row` (reading.spool), else from the file."""
+	from intellicon_leads.lead_import.jobs import open_job_file
+
+	starts = _load_starts(job.name)
+	if starts and os.path.exists(_rows_path(job.name)):
+		return SpooledTable(
+			_rows_path(job.name), max((o for row, o in starts if row <= first_row), default=0)
+		)
+	return open_job_file(job)
+
+
+def _rows_path(job_name: str) -> str:
+	return os.path.join(files.folder_path("work"), f"{job_name}-rows.jsonl")
+
+
+def _starts_path(job_name: str) -> str:
+	return os.path.join(files.folder_path("work"), f"{job_name}-rows-starts.json")
+
+
+def _save_starts(job_name: str, starts: list[tuple[int, int]]) -> None:
+	with open(_starts_path(job_name), "w", encoding="utf-8") as f:
+		json.dump(starts, f)
+
+
+def _load_starts(job_name: str) -> list[tuple[int, int]]:
+	path = _starts_path(job_name)
+	if not os.path.exists(path):
+		return []
+	with open(path, encoding="utf-8") as f:
+		return [(row, offset) for row, offset in json.load(f)]
+
+
+def _remove_work_files(job_name: str) -> None:
+	"""What the plan left for the chunks: the settled duplicates, the spooled rows and where chunks start."""
+	for path in (_settled_path(job_name), _rows_path(job_name), _starts_path(job_name)):
+		if os.path.exists(path):
+			os.remove(path)
 
 
 def _settled_path(job_name: str) -> str:
@@ -270,12 +328,12 @@ class ChunkRunner:
 		self.commit()
 
 	def _import(self) -> ImportResult:
-		from intellicon_leads.lead_import.jobs import job_pipeline, open_job_file
+		from intellicon_leads.lead_import.jobs import job_pipeline
 
 		job, chunk = self.job, self.chunk
 		rule = DuplicateRule.from_dict(json.loads(job.duplicate_rules or "{}"))
 		part = part_of(chunk, _load_settled(job.name), rule.in_file == "Merge into first row")
-		with open_job_file(job) as table:
+		with open_rows(job, chunk.first_row) as table:
 			pipeline = job_pipeline(
 				job,
 				table.header,
@@ -350,12 +408,12 @@ class ChunkRunner:
 		self._end(status, result, reason)
 
 	def _fail_rows_after(self, done_row: int, result: ImportResult, message: str) -> None:
-		from intellicon_leads.lead_import.jobs import not_processed, open_job_file
+		from intellicon_leads.lead_import.jobs import not_processed
 
 		rule = DuplicateRule.from_dict(json.loads(self.job.duplicate_rules or "{}"))
 		part = part_of(self.chunk, _load_settled(self.job.name), rule.in_file == "Merge into first row")
 		try:
-			with open_job_file(self.job) as table:
+			with open_rows(self.job, self.chunk.first_row) as table:
 				for row in part.select(table.rows()):
 					if row.number > done_row:
 						not_processed(row, result, self.spool, message)
@@ -366,7 +424,7 @@ class ChunkRunner:
 def stop_unstarted(job, chunks: list) -> None:
 	"""Chunks of a stopped job that never ran: each of their rows is "not processed", in one pass over the
 	file (under dispatch's lock on the job)."""
-	from intellicon_leads.lead_import.jobs import FailedSpool, not_processed, open_job_file
+	from intellicon_leads.lead_import.jobs import FailedSpool, not_processed
 
 	rule = DuplicateRule.from_dict(json.loads(job.duplicate_rules or "{}"))
 	settled = _load_settled(job.name)
@@ -378,7 +436,7 @@ def stop_unstarted(job, chunks: list) -> None:
 	]
 	first, last = min(c.first_row for c in chunks), max(c.last_row for c in chunks)
 	try:
-		with open_job_file(job) as table:
+		with open_rows(job, first) as table:
 			for row in table.rows():
 				if row.number > last:
 					break
@@ -482,8 +540,7 @@ def close_split_job(job) -> None:
 		for path in (_chunk_spool_path(job.name, chunk.chunk), _chunk_changes_path(job.name, chunk.chunk)):
 			if os.path.exists(path):
 				os.remove(path)
-	if os.path.exists(_settled_path(job.name)):
-		os.remove(_settled_path(job.name))
+	_remove_work_files(job.name)
 
 
 def _chunk_spool_path(job_name: str, chunk: int) -> str:

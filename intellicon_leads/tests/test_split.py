@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import frappe
 from frappe.utils import get_datetime
 
 from intellicon_leads import api
 from intellicon_leads.importer.pipeline import part_sizes
-from intellicon_leads.lead_import import files, imports, stopping, undo
+from intellicon_leads.lead_import import files, imports, splitting, stopping, undo
 from intellicon_leads.lead_import.jobs import JobRunner
 from intellicon_leads.lead_import.schema import lead_schema
 from intellicon_leads.lead_import.splitting import ChunkRunner
@@ -113,8 +115,13 @@ class TestSplitImport(LeadImportTestCase):
 			[(2, 21), (22, 41), (42, 56), (57, 64), (65, 68), (69, 71)],
 		)
 		self.assertEqual([c.status for c in job.chunks], ["Queued", "Queued"] + ["Pending"] * 4)
+		# The chunks read the rows the plan spooled, each from its first row: the file has no rows now.
+		with open(files.local_path(job.import_file), "wb") as f:
+			f.write(csv_bytes([]))
 		self.assertEqual(run_workers(2), [])
 		split = frappe._dict(imports.job_status(job.name))
+		for path in (splitting._rows_path(job.name), splitting._starts_path(job.name)):
+			self.assertFalse(os.path.exists(path), "the spool goes when the job ends")
 		counts = ("status", "total_rows", "imported", "updated", "skipped", "failed")
 		self.assertEqual({k: split[k] for k in counts}, {k: one[k] for k in counts})
 		self.assertEqual(split.status, "Completed with Errors")

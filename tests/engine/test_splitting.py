@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
 import random
 
 import pytest
-from lead_files import write_csv
+from lead_files import write_csv, write_xlsx
 
 from intellicon_leads.importer.dedup import IN_FILE_FAIL, IN_FILE_MERGE, UPDATE, DuplicateRule
 from intellicon_leads.importer.fields import DEFAULT_LEAD_SCHEMA
 from intellicon_leads.importer.mapping import resolve_mapping, suggest_mapping
 from intellicon_leads.importer.pipeline import FAILED, ImportPipeline, ImportResult, part_sizes, plan_split
 from intellicon_leads.importer.reading import open_table
+from intellicon_leads.importer.reading.spool import SpooledTable
 from intellicon_leads.importer.store import MemoryStore
 
 HEADER = ["First Name", "Last Name", "Email Address", "Mobile Phone", "Company", "City"]
@@ -51,9 +53,12 @@ def single_run(path, rule, existing):
 	return result, store
 
 
-def split_run(path, rule, existing, part_rows, order, parallel=1):
+def split_run(path, rule, existing, part_rows, order, parallel=1, spooled=False):
+	"""Parts run one after another in `order`; `spooled`: each reads the rows the plan spooled, from its
+	first row's offset (the merged rows' part from the start), as the workers do."""
 	store = MemoryStore(records={k: dict(v) for k, v in existing.items()})
-	with open_table(path) as table:
+	spool = path.with_suffix(".spool")
+	with open_table(path) as table, open(spool, "wb") as out:
 		plan = plan_split(
 			DEFAULT_LEAD_SCHEMA,
 			fields_of(table),
@@ -62,12 +67,18 @@ def split_run(path, rule, existing, part_rows, order, parallel=1):
 			headers=table.header,
 			rule=rule,
 			parallel=parallel,
+			spool=out,
 		)
 	parts = plan.parts()
 	results = []
 	ranges = list(range(len(plan.ranges)))
 	for index in order(ranges) + list(range(len(plan.ranges), len(parts))):
-		with open_table(path) as table:
+		if spooled:
+			offset = plan.offsets[index] if index < len(plan.offsets) else 0
+			opened = SpooledTable(spool, offset)
+		else:
+			opened = open_table(path)
+		with opened as table:
 			pipeline = ImportPipeline(
 				DEFAULT_LEAD_SCHEMA,
 				fields_of(table),
@@ -100,12 +111,16 @@ EXISTING = {"OLD-1": {"first_name": "Old", "email_id": "lead3@example.com", "cit
 
 @pytest.mark.parametrize("part_rows", [1, 10, 33, 400])
 @pytest.mark.parametrize("order", [list, lambda r: r[::-1]], ids=["in order", "last part first"])
-@pytest.mark.parametrize("parallel", [1, 3], ids=["equal parts", "parts for 3 workers"])
-def test_parts_in_any_order_fail_later_duplicates_as_one_run_does(tmp_path, part_rows, order, parallel):
+@pytest.mark.parametrize(
+	"parallel,spooled", [(1, False), (3, True)], ids=["equal parts", "parts for 3 workers, spooled"]
+)
+def test_parts_in_any_order_fail_later_duplicates_as_one_run_does(
+	tmp_path, part_rows, order, parallel, spooled
+):
 	path = write_csv(tmp_path / "leads.csv", messy_rows(300, seed=part_rows), header=HEADER)
 	rule = DuplicateRule(action=UPDATE, in_file=IN_FILE_FAIL)
 	single, single_store = single_run(path, rule, EXISTING)
-	plan, parts, split_store = split_run(path, rule, EXISTING, part_rows, order, parallel)
+	plan, parts, split_store = split_run(path, rule, EXISTING, part_rows, order, parallel, spooled)
 	assert plan.total == single.total == 300
 	assert [last - first + 1 for first, last in plan.ranges] == part_sizes(300, part_rows, parallel)
 	assert total(parts) == single.counts()
@@ -122,7 +137,7 @@ def test_merge_into_first_row_runs_rows_merged_across_parts_last_and_ends_with_t
 	path = write_csv(tmp_path / "leads.csv", messy_rows(300, seed=7), header=HEADER)
 	rule = DuplicateRule(in_file=IN_FILE_MERGE)
 	single, single_store = single_run(path, rule, {})
-	plan, parts, split_store = split_run(path, rule, {}, part_rows, list)
+	plan, parts, split_store = split_run(path, rule, {}, part_rows, list, spooled=True)
 	assert len(plan.parts()) == len(plan.ranges) + 1, "a last part holds the rows merged across parts"
 	assert plan.parts()[-1].only == frozenset(plan.settled)
 	assert total(parts) == single.counts()
@@ -198,3 +213,27 @@ def test_a_run_resumed_after_its_checkpoint_fails_a_repeat_of_an_earlier_row_as_
 		).run(table)
 	assert (result.total, result.failed, result.skipped) == (1, 1, 0)
 	assert "Row 4: duplicate of row 2 " in result.outcomes[0].message
+
+
+def test_the_spool_gives_back_each_row_as_the_file_did_dates_numbers_extra_cells_and_all(tmp_path):
+	"""Written by openpyxl: the cells a sheet holds (dates, times, numbers, booleans, blanks), a short row
+	padded, a long row's extra cells, non-ASCII text."""
+	rows = [
+		["Zoë", "Ng", "zoe@example.com", 4155550100, "Ünïcode GmbH", datetime.date(2026, 3, 1)],
+		["Bob", None, "bob@example.com", 1.5, True, datetime.datetime(2026, 3, 1, 9, 30)],
+		["Cy"],
+		["Di", "Wu", "di@example.com", "", "Co", datetime.time(17, 45), "extra", None, 7],
+	]
+	path = write_xlsx(tmp_path / "leads.xlsx", rows, header=HEADER)
+	with open_table(path) as table:
+		expected = [(r.number, r.values, list(r.extra)) for r in table.rows()]
+	spool = tmp_path / "rows.spool"
+	with open_table(path) as table, open(spool, "wb") as out:
+		plan = plan_split(DEFAULT_LEAD_SCHEMA, fields_of(table), table, 2, headers=table.header, spool=out)
+	assert plan.ranges == [(2, 3), (4, 5)] and len(plan.offsets) == 2
+	with SpooledTable(spool) as table:
+		assert table.header == HEADER
+		assert [(r.number, r.values, list(r.extra)) for r in table.rows()] == expected
+	with SpooledTable(spool, plan.offsets[1]) as table:
+		assert [(r.number, r.values, list(r.extra)) for r in table.rows()] == expected[2:]
+	assert expected[3][2] == ["extra", 7] and isinstance(expected[0][1][5], datetime.date)
