@@ -32,6 +32,7 @@ FAST = "Fast"
 OWN_LEAD_MODULE = "Intellicon Leads"
 _SAVEPOINT = "lead_import_row"
 _BATCH_SAVEPOINT = "lead_import_batch"
+NAME_TAKEN_ATTEMPTS = 3  # a row whose name another transaction took meanwhile: see FrappeStore._guarded
 # How long a batch waits for another import's batch holding one of its keys to commit.
 KEY_WAIT_SECONDS = 30
 _LOCKS_PER_STATEMENT = 100
@@ -421,21 +422,31 @@ class FrappeStore:
 			return [WriteResult(name=name) for name in names]
 
 	def _guarded(self, write: Callable[[], str]) -> WriteResult:
-		"""One row, one savepoint: a row that fails is rolled back alone and says why."""
-		self.interrupt()
-		frappe.db.savepoint(_SAVEPOINT)
-		try:
-			name = write()
-		except Exception as exc:
-			if is_lock_conflict(exc):
-				raise
-			frappe.db.rollback(save_point=_SAVEPOINT)
-			return WriteResult(error=readable_error(exc))
-		finally:
-			frappe.clear_messages()
-			frappe.flags.currently_saving.clear()
-		frappe.db.release_savepoint(_SAVEPOINT)
-		return WriteResult(name=name)
+		"""One row, one savepoint: a row that fails is rolled back alone and says why.
+
+		A row whose document, or a document its hooks create, took a name that another transaction
+		committed meanwhile is written again: ERPNext's Lead creates a Contact named after the person,
+		numbered past the names it can see ("Ann Lee-3"), so two chunks (or two imports) writing the same
+		person at once pick the same number, and the later one fails where one run would not."""
+		attempt = 1
+		while True:
+			self.interrupt()
+			frappe.db.savepoint(_SAVEPOINT)
+			try:
+				name = write()
+			except Exception as exc:
+				if is_lock_conflict(exc):
+					raise
+				frappe.db.rollback(save_point=_SAVEPOINT)
+				if isinstance(exc, frappe.DuplicateEntryError) and attempt < NAME_TAKEN_ATTEMPTS:
+					attempt += 1
+					continue
+				return WriteResult(error=readable_error(exc))
+			finally:
+				frappe.clear_messages()
+				frappe.flags.currently_saving.clear()
+			frappe.db.release_savepoint(_SAVEPOINT)
+			return WriteResult(name=name)
 
 	def _bulk_insert(self, records: list[dict[str, Any]]) -> list[WriteResult]:
 		if self._fast_rows is None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 
 import frappe
+import pymysql
 
+from intellicon_leads.lead_import import files, imports
+from intellicon_leads.lead_import.jobs import JobRunner
 from intellicon_leads.lead_import.store import DocumentShortcuts, key_lock_name, reserve_series
 from intellicon_leads.tests import concurrency
-from intellicon_leads.tests.utils import LeadImportTestCase
+from intellicon_leads.tests.utils import LeadImportTestCase, csv_bytes
 
 
 class TestImportsAtTheSameTime(LeadImportTestCase):
@@ -71,3 +75,81 @@ class TestKeyLocksAndSeries(LeadImportTestCase):
 		name = DocumentShortcuts("Lead").name_for({})
 		self.assertIsNotNone(name, f"no name from the series {series!r}")
 		self.assertTrue(name.startswith(series.split(".")[0]), (name, series))
+
+
+class TestNamesTakenMeanwhile(LeadImportTestCase):
+	"""ERPNext's Lead creates a Contact named after the person, numbered past the names it can see: a
+	number that another transaction takes meanwhile must not fail the row (it failed one row in 6,000
+	when two chunks ran at once). This one commits: the other transactions must see the import's data."""
+
+	starts_without_leads = False
+	DOMAIN = "names-taken.example.com"
+
+	def setUp(self) -> None:
+		super().setUp()
+		if "erpnext" not in frappe.get_installed_apps():
+			self.skipTest("this site's Lead creates no Contact (ERPNext's does)")
+		self.clean()
+		contact = frappe.get_doc({"doctype": "Contact", "first_name": "Namesake", "last_name": "Taken"})
+		contact.insert(ignore_permissions=True)
+		self.assertEqual(contact.name, "Namesake Taken")
+		frappe.db.commit()
+		self.others = [connect() for _ in range(2)]
+
+	def tearDown(self) -> None:
+		for other in getattr(self, "others", []):
+			other.close()
+		frappe.db.rollback()
+		self.clean()
+		super().tearDown()
+
+	def clean(self) -> None:
+		contacts = frappe.get_all("Contact", {"name": ("like", "Namesake Taken%")}, pluck="name") or [""]
+		for table in ("tabContact Email", "tabContact Phone", "tabDynamic Link"):
+			frappe.db.sql(f"delete from `{table}` where parent in %s", [contacts])
+		frappe.db.delete("Contact", {"name": ("in", contacts)})
+		frappe.db.delete("Lead", {"email_id": ("like", f"%@{self.DOMAIN}")})
+		frappe.db.commit()
+
+	def test_a_contact_name_taken_by_another_transaction_meanwhile_is_numbered_again(self):
+		row = ["Namesake", "Taken", f"n@{self.DOMAIN}", "", "", ""]
+		file = files.save_upload("namesake.csv", csv_bytes([row]))
+		mapping = ["first_name", "last_name", "email_id", "mobile_no", "company_name", "status"]
+		job = imports.create_job(file.file_url, mapping)
+		frappe.db.commit()
+		# The numbers the import picks, each being inserted elsewhere: the batch's write takes -1 and
+		# waits for it; the row's own write, once -1 is committed, takes -2 and waits for that one.
+		timers = []
+		for number, (other, seconds) in enumerate(zip(self.others, (2, 4), strict=True), start=1):
+			with other.cursor() as cursor:
+				cursor.execute("begin")
+				cursor.execute(
+					"insert into `tabContact` (name, first_name) values (%s, 'Namesake')",
+					(f"Namesake Taken-{number}",),
+				)
+			timers.append(threading.Timer(seconds, other.commit))
+			timers[-1].start()
+		try:
+			JobRunner(job.name).run()
+		finally:
+			for timer in timers:
+				timer.join()
+		done = frappe.get_doc("Lead Import Job", job.name)
+		self.assertEqual((done.imported, done.failed), (1, 0), done.error_summary)
+		lead = frappe.db.get_value("Lead", {"email_id": f"n@{self.DOMAIN}"})
+		links = {"link_doctype": "Lead", "link_name": lead, "parenttype": "Contact"}
+		self.assertEqual(frappe.get_all("Dynamic Link", links, pluck="parent"), ["Namesake Taken-3"])
+		frappe.delete_doc("Lead Import Job", job.name, force=True, ignore_permissions=True)
+		frappe.db.commit()
+
+
+def connect() -> pymysql.Connection:
+	"""A second connection to the site's database: another user's transaction."""
+	conf = frappe.conf
+	return pymysql.connect(
+		host=conf.db_host or "127.0.0.1",
+		port=int(conf.db_port or 3306),
+		user=conf.db_name,
+		password=conf.db_password,
+		database=conf.db_name,
+	)
