@@ -111,12 +111,47 @@ class TestNamesTakenMeanwhile(LeadImportTestCase):
 		frappe.db.delete("Lead", {"email_id": ("like", f"%@{self.DOMAIN}")})
 		frappe.db.commit()
 
-	def test_a_contact_name_taken_by_another_transaction_meanwhile_is_numbered_again(self):
+	def new_job(self) -> str:
 		row = ["Namesake", "Taken", f"n@{self.DOMAIN}", "", "", ""]
 		file = files.save_upload("namesake.csv", csv_bytes([row]))
 		mapping = ["first_name", "last_name", "email_id", "mobile_no", "company_name", "status"]
-		job = imports.create_job(file.file_url, mapping)
+		job = imports.create_job(file.file_url, mapping).name
 		frappe.db.commit()
+		return job
+
+	def contact_of_the_lead(self, job: str) -> list[str]:
+		done = frappe.get_doc("Lead Import Job", job)
+		self.assertEqual((done.imported, done.failed), (1, 0), done.error_summary)
+		lead = frappe.db.get_value("Lead", {"email_id": f"n@{self.DOMAIN}"})
+		links = {"link_doctype": "Lead", "link_name": lead, "parenttype": "Contact"}
+		contacts = frappe.get_all("Dynamic Link", links, pluck="parent")
+		frappe.delete_doc("Lead Import Job", job, force=True, ignore_permissions=True)
+		frappe.db.commit()
+		return contacts
+
+	def test_a_number_another_import_is_writing_is_skipped_without_waiting_for_it(self):
+		job = self.new_job()
+		other = self.others[0]
+		with other.cursor() as cursor:  # another import's batch: it claimed -1 and is writing it
+			cursor.execute("begin")
+			cursor.execute("select get_lock(%s, 0)", (key_lock_name("Contact", "name", "Namesake Taken-1"),))
+			cursor.execute(
+				"insert into `tabContact` (name, first_name) values ('Namesake Taken-1', 'Namesake')"
+			)
+		timer = threading.Timer(30, other.commit)
+		timer.start()
+		try:
+			JobRunner(job).run()
+			other_still_writing = timer.is_alive()
+		finally:
+			timer.cancel()
+			other.rollback()
+		self.assertTrue(other_still_writing, "the import waited for the other import's batch")
+		self.assertEqual(self.contact_of_the_lead(job), ["Namesake Taken-2"])
+
+	def test_a_contact_name_taken_by_another_transaction_meanwhile_is_numbered_again(self):
+		"""A transaction that claims nothing (a user saving a Contact): the row waits, then is written again."""
+		job = self.new_job()
 		# The numbers the import picks, each being inserted elsewhere: the batch's write takes -1 and
 		# waits for it; the row's own write, once -1 is committed, takes -2 and waits for that one.
 		timers = []
@@ -130,17 +165,11 @@ class TestNamesTakenMeanwhile(LeadImportTestCase):
 			timers.append(threading.Timer(seconds, other.commit))
 			timers[-1].start()
 		try:
-			JobRunner(job.name).run()
+			JobRunner(job).run()
 		finally:
 			for timer in timers:
 				timer.join()
-		done = frappe.get_doc("Lead Import Job", job.name)
-		self.assertEqual((done.imported, done.failed), (1, 0), done.error_summary)
-		lead = frappe.db.get_value("Lead", {"email_id": f"n@{self.DOMAIN}"})
-		links = {"link_doctype": "Lead", "link_name": lead, "parenttype": "Contact"}
-		self.assertEqual(frappe.get_all("Dynamic Link", links, pluck="parent"), ["Namesake Taken-3"])
-		frappe.delete_doc("Lead Import Job", job.name, force=True, ignore_permissions=True)
-		frappe.db.commit()
+		self.assertEqual(self.contact_of_the_lead(job), ["Namesake Taken-3"])
 
 
 def connect() -> pymysql.Connection:
