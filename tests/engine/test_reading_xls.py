@@ -123,6 +123,18 @@ def test_truncated_xls_is_refused(tmp_path):
 			list(table.rows())
 
 
+@pytest.mark.parametrize("marker", [b"\xff\xfe", b"\x00\x00"], ids=["FF FE", "00 00"])
+def test_xls_with_a_wrong_byte_order_marker_reads_the_rows_written(tmp_path, marker):
+	written = [["Name", "Email", "Met"], ["Ada", "ada@example.com", datetime.date(2024, 3, 5)], ["Bo", 12]]
+	path = xls_book(tmp_path / "leads.xls", {"Leads": written})
+	data = path.read_bytes()
+	# The compound file header's byte-order field (0x1C) must be FE FF; Excel opens the file whatever it says.
+	path.write_bytes(data[:0x1C] + marker + data[0x1E:])
+	table, rows = read(path)
+	assert (table.format, table.header) == ("xls", written[0])
+	assert [row.values for row in rows] == [written[1], [*written[2], None]]
+
+
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 

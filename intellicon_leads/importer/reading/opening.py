@@ -16,7 +16,7 @@ from intellicon_leads.importer.reading.table import (
 	too_large_message,
 )
 from intellicon_leads.importer.reading.text import CsvSource, chosen_encoding, detect_encoding, looks_binary
-from intellicon_leads.importer.reading.xls import xls_source
+from intellicon_leads.importer.reading.xls import compound_file_bytes, xls_source
 from intellicon_leads.importer.reading.xlsx import XlsxSource
 from intellicon_leads.importer.reading.xlsx_package import XlsxPackage, encrypted_message
 
@@ -159,8 +159,9 @@ def _check_ole(path: str | os.PathLike, name: str) -> None:
 	from xlrd import compdoc
 
 	try:
-		with open(path, "rb") as file:
-			streams = {entry.name for entry in compdoc.CompDoc(file.read(), logfile=_Silent()).dirlist}
+		streams = {
+			entry.name for entry in compdoc.CompDoc(compound_file_bytes(path), logfile=_Silent()).dirlist
+		}
 	except Exception:
 		raise FileRejected(damaged_message(name))
 	if "EncryptedPackage" in streams or "EncryptionInfo" in streams:

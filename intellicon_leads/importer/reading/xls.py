@@ -10,6 +10,10 @@ from intellicon_leads.importer.reading.dates import duration_text, format_kind, 
 from intellicon_leads.importer.reading.table import FileRejected, choose_sheet, damaged_message
 from intellicon_leads.importer.reading.xlsx_package import encrypted_message
 
+# MS-CFB: the compound file header's byte-order field, always FE FF (little-endian) in a valid file.
+BYTE_ORDER = slice(0x1C, 0x1E)
+LITTLE_ENDIAN = b"\xfe\xff"
+
 
 class XlrdCannotRead(FileRejected):
 	"""xlrd refused the file as damaged; calamine may still read it."""
@@ -23,14 +27,36 @@ def xls_source(path: str | os.PathLike, name: str, sheet: str | None) -> XlsSour
 		return CalamineSource(path, name, sheet)
 
 
+def compound_file_bytes(path: str | os.PathLike) -> bytes:
+	"""The whole file, its byte-order marker set to little-endian if the header says anything else."""
+	with open(path, "rb") as file:
+		data = file.read()
+	# Excel, calamine and PhpSpreadsheet ignore the marker (compound files are all little-endian); xlrd refuses.
+	if data[BYTE_ORDER] == LITTLE_ENDIAN:
+		return data
+	return data[: BYTE_ORDER.start] + LITTLE_ENDIAN + data[BYTE_ORDER.stop :]
+
+
+def _has_wrong_byte_order(path: str | os.PathLike) -> bool:
+	with open(path, "rb") as file:
+		return file.read(BYTE_ORDER.stop)[BYTE_ORDER] != LITTLE_ENDIAN
+
+
 def open_xls_book(path: str | os.PathLike, name: str) -> object:
 	import xlrd
 
+	# Only a file to mend is read into memory here; xlrd maps the others itself.
+	contents = compound_file_bytes(path) if _has_wrong_byte_order(path) else None
 	# Excel opens many files whose compound-file container xlrd finds corrupt; the second try ignores that.
 	for options in ({}, {"ignore_workbook_corruption": True}):
 		try:
 			return xlrd.open_workbook(
-				os.fspath(path), on_demand=True, formatting_info=True, logfile=_Silent(), **options
+				os.fspath(path),
+				file_contents=contents,
+				on_demand=True,
+				formatting_info=True,
+				logfile=_Silent(),
+				**options,
 			)
 		except Exception as exc:  # xlrd raises many types on bad input; all mean the same to the user.
 			if "encrypted" in str(exc).lower():
