@@ -49,7 +49,7 @@ def main(site: str, rows: int) -> None:
 	frappe.connect()
 	frappe.set_user("Administrator")
 	from intellicon_leads.lead_import import files, fixing, imports
-	from intellicon_leads.lead_import.jobs import JobRunner
+	from intellicon_leads.lead_import.importing import JobRunner
 
 	domain = f"fix-{uuid.uuid4().hex[:6]}.bench.example"
 	file = files.save_upload("fix-bench.csv", failing_file(rows, domain))

@@ -31,7 +31,7 @@ def import_leads(context, file_path, template, sheet, encoding, dry_run, user, a
 	import frappe
 
 	from intellicon_leads.lead_import import files, imports
-	from intellicon_leads.lead_import.jobs import JobRunner
+	from intellicon_leads.lead_import.importing import JobRunner
 
 	frappe.init(site=get_site(context))
 	frappe.connect()

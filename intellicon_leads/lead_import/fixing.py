@@ -18,29 +18,33 @@ from frappe.utils import now_datetime
 from intellicon_leads.importer.fixing import RETRY_AS_IS_KINDS, FixedRowsTable, apply_edits, cell_errors
 from intellicon_leads.importer.pipeline import FAILED, IMPORTED, SKIPPED, UPDATED, BatchReport, ImportResult
 from intellicon_leads.importer.reading import Row
+from intellicon_leads.importer.reading.spool import decode_value
 from intellicon_leads.importer.values import ERROR_KINDS, cell_text
-from intellicon_leads.lead_import import JOB_DOCTYPE, files, stopping
-from intellicon_leads.lead_import.jobs import (
+from intellicon_leads.lead_import import JOB_DOCTYPE, files
+from intellicon_leads.lead_import.locks import read_committed
+from intellicon_leads.lead_import.runs import (
+	FAILED_ROW,
+	ROWS_PER_STATEMENT,
 	ChangesLog,
-	decode_value,
-	encode_value,
+	ImportStopped,
+	check_stop_requested,
 	enqueue,
 	finish_run,
 	job_pipeline,
+	kinds_text,
 	notify,
 	open_job_file,
 	publish,
 	start_run,
+	stopped_reason,
 	store_failed_file,
 )
 from intellicon_leads.lead_import.schema import lead_schema
-from intellicon_leads.lead_import.store import read_committed, readable_error
+from intellicon_leads.lead_import.store import readable_error
 
-FAILED_ROW = "Lead Import Failed Row"
 RETRY_RUN = "Retry Fixed Rows"
 FIXABLE_STATUSES = ("Completed with Errors", "Failed", "Stopped")
 MAX_PAGE_LENGTH = 500
-CHUNK = 1000
 WILL_IMPORT, WILL_UPDATE, WILL_SKIP, STILL_FAILING = (
 	"Will Import",
 	"Will Update",
@@ -48,34 +52,6 @@ WILL_IMPORT, WILL_UPDATE, WILL_SKIP, STILL_FAILING = (
 	"Still Failing",
 )
 PASSING = (WILL_IMPORT, WILL_UPDATE, WILL_SKIP)
-
-
-# -- keeping the failed rows -------------------------------------------------------------------
-
-
-def keep_failed_rows(job, rows: Iterable[tuple]) -> None:
-	"""At the end of an import, its failed rows (as the failed spool holds them) become the grid's rows."""
-	frappe.db.delete(FAILED_ROW, {"job": job.name})
-	now, user = now_datetime(), frappe.session.user
-	fields = ["name", "creation", "modified", "owner", "modified_by", "job", "file_row"]
-	fields += ["error", "kinds", "cells", "run"]
-	chunk = []
-	for row_number, values, extra, message, *rest in rows:
-		cells = json.dumps([values, extra], default=encode_value)
-		kinds = _kinds_text(rest[0] if rest else ())
-		chunk.append((f"{job.name}-{row_number}", now, now, user, user, job.name, row_number, message, kinds))
-		chunk[-1] += (cells, 1)
-		if len(chunk) >= CHUNK:
-			frappe.db.bulk_insert(FAILED_ROW, fields, chunk)
-			chunk = []
-	if chunk:
-		frappe.db.bulk_insert(FAILED_ROW, fields, chunk)
-
-
-def _kinds_text(kinds: Iterable[str]) -> str:
-	"""Kinds between commas (",invalid_email,duplicate,"), so that one kind is found with LIKE."""
-	kinds = [k for k in kinds if k]
-	return f",{','.join(kinds)}," if kinds else ""
 
 
 def _kinds_of(text: str | None) -> list[str]:
@@ -242,8 +218,8 @@ def _chosen_rows(job_name: str, rows: list[int] | None, kind: str | None) -> Ite
 	fields = ["name", "file_row", "cells", "edits", "error"]
 	if rows is not None:
 		numbers = sorted({int(r) for r in rows})
-		for i in range(0, len(numbers), CHUNK):
-			filters = {"job": job_name, "file_row": ("in", numbers[i : i + CHUNK])}
+		for i in range(0, len(numbers), ROWS_PER_STATEMENT):
+			filters = {"job": job_name, "file_row": ("in", numbers[i : i + ROWS_PER_STATEMENT])}
 			yield frappe.get_all(FAILED_ROW, filters, fields, order_by="file_row asc")
 		return
 	if not kind:
@@ -260,7 +236,7 @@ def _in_chunks(filters: dict, fields: list[str]) -> Iterator[list]:
 			{**filters, "file_row": (">", after)},
 			fields,
 			order_by="file_row asc",
-			limit_page_length=CHUNK,
+			limit_page_length=ROWS_PER_STATEMENT,
 		)
 		if not docs:
 			return
@@ -361,7 +337,7 @@ def _retry_rows(job_name: str, run: int) -> Iterator:
 		docs = frappe.db.sql(
 			f"""select `name`, `file_row`, `cells`, `edits` from `tab{FAILED_ROW}`
 			where `job` = %s and `file_row` > %s and `run` < %s and {_retry_condition()}
-			order by `file_row` limit {CHUNK}""",
+			order by `file_row` limit {ROWS_PER_STATEMENT}""",
 			(job_name, after, run),
 			as_dict=True,
 		)
@@ -423,7 +399,7 @@ class RetryRunner:
 			self.commit()
 			try:
 				self._retry()
-			except stopping.ImportStopped:
+			except ImportStopped:
 				self.rollback()
 				self._close(self._stopped_reason(), stopped=True)
 				return
@@ -439,9 +415,7 @@ class RetryRunner:
 
 	def _stopped_reason(self) -> str:
 		self.job.reload()
-		return _("{0}. The fixed rows not reached stay in Fix Failed Rows.").format(
-			stopping.stopped_reason(self.job)
-		)
+		return _("{0}. The fixed rows not reached stay in Fix Failed Rows.").format(stopped_reason(self.job))
 
 	def _retry(self) -> None:
 		job = self.job
@@ -460,7 +434,7 @@ class RetryRunner:
 		self._settle(report.result, report.created, report.updated, report.last_row)
 		self._changes().add(report, run=self.run_number)
 		self.commit()
-		stopping.check_stop_requested(self.job)
+		check_stop_requested(self.job.name)
 
 	def _settle(self, result: ImportResult, created: list, updated: list, upto: int | None) -> None:
 		"""Rows that went through leave the failed rows, rows failing again get their new error, and the
@@ -483,7 +457,7 @@ class RetryRunner:
 			{
 				f"{self.job.name}-{row_number}": {
 					"error": message,
-					"kinds": _kinds_text(kinds),
+					"kinds": kinds_text(kinds),
 					"run": self.run_number,
 					"check_status": STILL_FAILING,
 					"check_message": message,

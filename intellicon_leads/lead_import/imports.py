@@ -14,10 +14,11 @@ from intellicon_leads.importer.preview import preview_file
 from intellicon_leads.importer.reading import FileRejected, Row, open_table
 from intellicon_leads.importer.value_scan import SAVED, ValueReview, review_values, saved_choices
 from intellicon_leads.lead_import import JOB_DOCTYPE, files, json_argument, templates
-from intellicon_leads.lead_import.jobs import enqueue, job_id
 from intellicon_leads.lead_import.links import link_targets
+from intellicon_leads.lead_import.locks import retry_on_conflict
+from intellicon_leads.lead_import.runs import enqueue, job_id
 from intellicon_leads.lead_import.schema import lead_schema
-from intellicon_leads.lead_import.store import DOCUMENTS, FrappeStore, retry_on_conflict, write_mode_for
+from intellicon_leads.lead_import.store import DOCUMENTS, FrappeStore, write_mode_for
 
 ACTIVE_STATUSES = ("Queued", "Processing")
 LEARNED_KEY = "intellicon_lead_import_learned_columns"

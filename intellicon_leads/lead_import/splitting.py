@@ -26,21 +26,50 @@ from typing import Any
 import frappe
 from frappe import _
 from frappe.utils import now_datetime, time_diff_in_seconds
-from frappe.utils.background_jobs import create_job_id, get_queue, is_job_enqueued
+from frappe.utils.background_jobs import is_job_enqueued
 
 from intellicon_leads.importer.dedup import DuplicateRule
 from intellicon_leads.importer.pipeline import ImportResult, Part, plan_split
 from intellicon_leads.importer.reading import FileRejected
 from intellicon_leads.importer.reading.spool import SpooledTable
-from intellicon_leads.lead_import import JOB_DOCTYPE, files, stopping
+from intellicon_leads.lead_import import JOB_DOCTYPE, files
+from intellicon_leads.lead_import.locks import read_committed
+from intellicon_leads.lead_import.runs import (
+	FINAL_STATUSES,
+	JOB_TIMEOUT,
+	ChangesLog,
+	FailedSpool,
+	ImportStopped,
+	check_stop_requested,
+	close_import,
+	job_pipeline,
+	not_processed,
+	open_job_file,
+	publish,
+	stopped_reason,
+	take_off_queue,
+)
 from intellicon_leads.lead_import.schema import lead_schema
-from intellicon_leads.lead_import.store import close_series_connection, read_committed, readable_error
+from intellicon_leads.lead_import.store import close_series_connection, readable_error
 
 CHUNK_DOCTYPE = "Lead Import Job Chunk"
 ACTIVE = ("Queued", "Running")
 ENDED = ("Done", "Stopped", "Failed")
 COUNTS = ("processed", "imported", "updated", "skipped", "failed")
 PROGRESS_SECONDS = 1.0
+DEFAULT_CHUNK_SIZE = 20000
+DEFAULT_PARALLEL_CHUNKS = 2
+MIN_CHUNK_SIZE = 10
+
+
+def split_settings() -> tuple[int, int]:
+	"""(rows per chunk, chunks at once) for a new import (Lead Import Settings); a site that never saved its settings gets the defaults."""
+	values = frappe.db.get_values_from_single(
+		["chunk_size", "parallel_chunks"], None, "Lead Import Settings", as_dict=True
+	)
+	values = values[0] if values else {}
+	size = int(values.get("chunk_size") or DEFAULT_CHUNK_SIZE)
+	return max(size, MIN_CHUNK_SIZE), max(int(values.get("parallel_chunks") or DEFAULT_PARALLEL_CHUNKS), 1)
 
 
 def chunk_job_id(job_name: str, chunk: int) -> str:
@@ -58,11 +87,9 @@ def split(runner) -> bool:
 	once more, and each chunk would load the duplicate index again (measured: two workers took 83 s
 	on the 50 MB file where one took 54 s). Documents mode's time goes to the document layer, which
 	the workers share (1.93x with two workers on two cores, on the 50 MB CSV)."""
-	from intellicon_leads.intellicon_leads.doctype.lead_import_settings.lead_import_settings import splitting
-	from intellicon_leads.lead_import.jobs import open_job_file
 
 	job = runner.job
-	chunk_size, parallel = splitting()
+	chunk_size, parallel = split_settings()
 	if job.dry_run or job.last_row or parallel < 2 or job.write_mode == "Fast":
 		return False
 	with open_job_file(job) as table:
@@ -100,7 +127,6 @@ def split(runner) -> bool:
 
 def _plan(job, chunk_size: int, parallel: int, spool: bool):
 	"""The chunks, the duplicates settled across them and (`spool`) the rows spooled for the chunks."""
-	from intellicon_leads.lead_import.jobs import open_job_file
 
 	with open_job_file(job) as table, open(_rows_path(job.name) if spool else os.devnull, "wb") as out:
 		return plan_split(
@@ -119,7 +145,6 @@ def _plan(job, chunk_size: int, parallel: int, spool: bool):
 def open_rows(job, first_row: int):
 	"""The job's rows from `first_row` on, as a Table: from the rows the plan spooled, read from the
 	start of the chunk that holds `first_row` (reading.spool), else from the file."""
-	from intellicon_leads.lead_import.jobs import open_job_file
 
 	starts = _load_starts(job.name)
 	if starts and os.path.exists(_rows_path(job.name)):
@@ -190,11 +215,9 @@ def part_of(chunk, settled: dict[int, tuple[int, str]], merge: bool) -> Part:
 def dispatch(job_name: str) -> None:
 	"""Under the job's row lock: queue the chunks that may run now, stop the pending ones of a stopped
 	job, and close the job once every chunk has ended. Called whenever a chunk ends."""
-	from intellicon_leads.intellicon_leads.doctype.lead_import_settings.lead_import_settings import splitting
 
 	frappe.db.sql(f"select name from `tab{JOB_DOCTYPE}` where name = %s for update", job_name)
 	job = frappe.get_doc(JOB_DOCTYPE, job_name)
-	from intellicon_leads.lead_import.jobs import FINAL_STATUSES
 
 	if job.status in FINAL_STATUSES:
 		frappe.db.commit()
@@ -202,14 +225,14 @@ def dispatch(job_name: str) -> None:
 	if job.stop_requested_by:
 		unstarted = []
 		for chunk in job.chunks:
-			if chunk.status == "Queued" and _take_off_queue(job.name, chunk.chunk):
+			if chunk.status == "Queued" and take_off_queue(chunk_job_id(job.name, chunk.chunk)):
 				chunk.status = "Pending"
 			if chunk.status == "Pending":
 				unstarted.append(chunk)
 		if unstarted:
 			stop_unstarted(job, unstarted)
 	else:
-		_, parallel = splitting()
+		_, parallel = split_settings()
 		active = sum(1 for c in job.chunks if c.status in ACTIVE)
 		ranges_ended = all(c.status in ENDED for c in job.chunks if not c.merged_rows)
 		for chunk in job.chunks:
@@ -226,7 +249,6 @@ def dispatch(job_name: str) -> None:
 
 
 def enqueue_chunk(job_name: str, chunk: int) -> None:
-	from intellicon_leads.lead_import.jobs import JOB_TIMEOUT
 
 	frappe.enqueue(
 		"intellicon_leads.lead_import.splitting.process_chunk",
@@ -238,15 +260,6 @@ def enqueue_chunk(job_name: str, chunk: int) -> None:
 		import_job=job_name,
 		chunk=chunk,
 	)
-
-
-def _take_off_queue(job_name: str, chunk: int) -> bool:
-	queue = get_queue("long")
-	rq_id = create_job_id(chunk_job_id(job_name, chunk))
-	removed = queue.connection.lrem(queue.key, 1, rq_id)
-	if removed:
-		queue.connection.delete(f"rq:job:{rq_id}")
-	return bool(removed)
 
 
 def resume(job_name: str) -> None:
@@ -270,7 +283,6 @@ def process_chunk(import_job: str, chunk: int) -> None:
 
 class ChunkRunner:
 	def __init__(self, job_name: str, chunk: int, commit=None) -> None:
-		from intellicon_leads.lead_import.jobs import ChangesLog, FailedSpool
 
 		self.job = frappe.get_doc(JOB_DOCTYPE, job_name)
 		self.commit = commit or frappe.db.commit  # injectable: a test kills the worker at a commit
@@ -284,7 +296,6 @@ class ChunkRunner:
 		return next(c for c in self.job.chunks if c.chunk == self.number)
 
 	def run(self) -> None:
-		from intellicon_leads.lead_import.jobs import FINAL_STATUSES
 
 		if self.job.status in FINAL_STATUSES or self.chunk.status in ENDED:
 			return
@@ -302,7 +313,7 @@ class ChunkRunner:
 		try:
 			self._start()
 			result = self._import()
-		except stopping.ImportStopped:
+		except ImportStopped:
 			self._end_at_checkpoint("Stopped", None)
 			return
 		except Exception as exc:
@@ -328,7 +339,6 @@ class ChunkRunner:
 		self.commit()
 
 	def _import(self) -> ImportResult:
-		from intellicon_leads.lead_import.jobs import job_pipeline
 
 		job, chunk = self.job, self.chunk
 		rule = DuplicateRule.from_dict(json.loads(job.duplicate_rules or "{}"))
@@ -369,10 +379,9 @@ class ChunkRunner:
 		sums = add_up(self.job.name)
 		self.commit()
 		self._publish(sums)
-		stopping.check_stop_requested(self.job)
+		check_stop_requested(self.job.name)
 
 	def _publish(self, sums: dict) -> None:
-		from intellicon_leads.lead_import.jobs import publish
 
 		now = time.monotonic()
 		if now - self._published < PROGRESS_SECONDS:
@@ -399,7 +408,7 @@ class ChunkRunner:
 		none: stopped, and the reason names who asked, as committed since this runner loaded the job)."""
 		frappe.db.rollback()
 		self.job.reload()
-		reason = reason or stopping.stopped_reason(self.job)
+		reason = reason or stopped_reason(self.job)
 		chunk = self.chunk
 		self.spool.truncate_after(chunk.done_row or 0)
 		self.changes.truncate_after(chunk.done_row or 0)
@@ -408,7 +417,6 @@ class ChunkRunner:
 		self._end(status, result, reason)
 
 	def _fail_rows_after(self, done_row: int, result: ImportResult, message: str) -> None:
-		from intellicon_leads.lead_import.jobs import not_processed
 
 		rule = DuplicateRule.from_dict(json.loads(self.job.duplicate_rules or "{}"))
 		part = part_of(self.chunk, _load_settled(self.job.name), rule.in_file == "Merge into first row")
@@ -424,12 +432,11 @@ class ChunkRunner:
 def stop_unstarted(job, chunks: list) -> None:
 	"""Chunks of a stopped job that never ran: each of their rows is "not processed", in one pass over the
 	file (under dispatch's lock on the job)."""
-	from intellicon_leads.lead_import.jobs import FailedSpool, not_processed
 
 	rule = DuplicateRule.from_dict(json.loads(job.duplicate_rules or "{}"))
 	settled = _load_settled(job.name)
 	merge = rule.in_file == "Merge into first row"
-	reason = stopping.stopped_reason(job)
+	reason = stopped_reason(job)
 	stops = [
 		(part_of(c, settled, merge), c, FailedSpool(f"{job.name}-chunk-{c.chunk}"), ImportResult())
 		for c in chunks
@@ -511,9 +518,7 @@ def progress_message(job, sums: dict[str, int]) -> dict[str, Any]:
 
 def close_split_job(job) -> None:
 	"""Every chunk has ended: the sums, the failed rows in file order, one changes log, the status."""
-	from intellicon_leads.lead_import.jobs import JobRunner
-
-	runner = JobRunner(job.name)
+	spool, changes = FailedSpool(job.name), ChangesLog(job.name)
 	result = ImportResult(last_row=max((c.done_row or 0) for c in job.chunks))
 	for chunk in job.chunks:
 		result.total += chunk.processed or 0
@@ -525,17 +530,18 @@ def close_split_job(job) -> None:
 		for doctype, names in json.loads(chunk.created_links or "{}").items():
 			made = result.created_links.setdefault(doctype, [])
 			made.extend(n for n in names if n not in made)
-	_merge_failed_rows(job, runner.spool)
-	_join_changes(job, runner.changes.path)
+	_merge_failed_rows(job, spool)
+	_join_changes(job, changes.path)
 	failed = [c for c in job.chunks if c.status == "Failed"]
 	if job.stop_requested_by:
-		status, reason = "Stopped", stopping.stopped_reason(job)
+		status, reason = "Stopped", stopped_reason(job)
 	elif failed:
 		status, reason = "Failed", failed[0].error_message
 	else:
 		status, reason = ("Completed with Errors" if result.failed else "Completed"), None
-	runner.job.db_set("last_row", result.last_row)
-	runner._close(status, result, reason)
+	closing = frappe.get_doc(JOB_DOCTYPE, job.name)  # fresh: the sums above changed it
+	closing.db_set("last_row", result.last_row)
+	close_import(closing, status, result, reason, spool, changes, frappe.db.commit)
 	for chunk in job.chunks:
 		for path in (_chunk_spool_path(job.name, chunk.chunk), _chunk_changes_path(job.name, chunk.chunk)):
 			if os.path.exists(path):
@@ -554,7 +560,6 @@ def _chunk_changes_path(job_name: str, chunk: int) -> str:
 def _merge_failed_rows(job, spool) -> None:
 	"""The chunks' failed rows into the job's spool, in the file's row order (each chunk sorted first:
 	its validation failures and write failures reach its spool in the order they happened)."""
-	from intellicon_leads.lead_import.jobs import FailedSpool
 
 	spool.truncate_after(0)
 	sorted_chunks = []

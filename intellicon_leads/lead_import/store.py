@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import datetime
 import functools
-import hashlib
 import json
-import random
 import re
-import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import frappe
-import frappe.utils
 from frappe import _
-from frappe.model.naming import append_number_if_name_exists as _frappe_append_number
 from frappe.model.naming import make_autoname, parse_naming_series
 from frappe.utils import cint, now_datetime, strip_html
 
@@ -26,6 +19,8 @@ from intellicon_leads.importer.dedup import NORMALIZERS, normalize_text
 from intellicon_leads.importer.fields import Schema
 from intellicon_leads.importer.store import BatchConflict, ExistingRecord, Interrupted, WriteResult
 from intellicon_leads.lead_import import links
+from intellicon_leads.lead_import.locks import is_lock_conflict, key_lock_name, release_key_locks
+from intellicon_leads.lead_import.swaps import writing_batch
 
 DOCUMENTS = "Documents"
 FAST = "Fast"
@@ -37,81 +32,8 @@ NAME_TAKEN_ATTEMPTS = 3  # a row whose name another transaction took meanwhile: 
 # How long a batch waits for another import's batch holding one of its keys to commit.
 KEY_WAIT_SECONDS = 30
 _LOCKS_PER_STATEMENT = 100
-# MariaDB's error numbers for a deadlock and a lock wait timeout.
-_LOCK_CONFLICTS = (1213, 1205)
 _PHONE_EXTENSION = r"(?i)\s*(?:ext\.?|x|#)\s*[0-9]+\s*$"
 T = TypeVar("T")
-
-
-def is_lock_conflict(exc: BaseException | None) -> bool:
-	"""A deadlock or a lock wait timeout, however Frappe or pymysql wrapped it."""
-	while exc is not None:
-		if isinstance(exc, frappe.QueryDeadlockError | frappe.QueryTimeoutError):
-			return True
-		if exc.args and exc.args[0] in _LOCK_CONFLICTS:
-			return True
-		exc = exc.__cause__ or exc.__context__
-	return False
-
-
-def key_lock_name(doctype: str, fieldname: str, key: str) -> str:
-	"""The MariaDB lock name of one duplicate key on this site (lock names are server-wide, 64 chars)."""
-	text = f"{frappe.conf.db_name}\0{doctype}\0{fieldname}\0{key}"
-	return "intellicon_leads:" + hashlib.sha1(text.encode("utf-8")).hexdigest()
-
-
-def release_key_locks() -> None:
-	frappe.db.sql("select release_all_locks()")
-
-
-@contextmanager
-def read_committed() -> Iterator[None]:
-	"""The transactions started inside read what others committed up to each statement.
-
-	A batch claims its keys and only then looks them up: under REPEATABLE READ that look-up could read a
-	snapshot taken before another import committed the same keys.
-	"""
-	previous = frappe.db.sql("select @@session.tx_isolation")[0][0]
-	frappe.db.sql("set session transaction isolation level read committed")
-	try:
-		yield
-	finally:
-		frappe.db.sql(f"set session transaction isolation level {previous.replace('-', ' ')}")
-
-
-def retry_on_conflict(
-	write: Callable[[], T],
-	attempts: int = 6,
-	*,
-	rollback: Callable[[], None] | None = None,
-	before_retry: Callable[[], None] | None = None,
-	throw: bool = True,
-) -> T:
-	"""`write` is a whole transaction from the last commit on: after a deadlock or lock wait timeout, roll
-	back (`rollback`, a test's savepoint), wait a little longer each time, `before_retry` (reload what
-	the lost transaction changed) and run it again. The last failure raises the user's message, or with
-	throw=False the database error itself."""
-	for attempt in range(attempts):
-		try:
-			return write()
-		except Exception as exc:
-			if not is_lock_conflict(exc):
-				raise
-			(rollback or frappe.db.rollback)()
-			if attempt == attempts - 1:
-				if not throw:
-					raise
-				frappe.throw(
-					_(
-						"Other imports were starting at the same moment and the database could not make room "
-						"for this one. Start the import again."
-					),
-					title=_("Import not started"),
-				)
-			time.sleep(0.1 * 2**attempt * random.uniform(0.5, 1.5))
-			if before_retry:
-				before_retry()
-	raise AssertionError("unreachable")
 
 
 def lost_on_conflict(method: Callable[..., T]) -> Callable[..., T]:
@@ -130,96 +52,6 @@ def lost_on_conflict(method: Callable[..., T]) -> Callable[..., T]:
 			raise BatchConflict(str(exc)) from exc
 
 	return guarded
-
-
-@contextmanager
-def commits_held():
-	"""Hooks of other apps must not commit in the middle of a batch.
-
-	ERPNext's Lead creates a Contact whose after_insert hook (call_log.link_existing_conversations)
-	calls frappe.db.commit(): that would end the savepoints that roll a refused row back alone, and
-	commit half a batch. The job commits at the end of each batch instead.
-	"""
-	db = frappe.db
-	already_held = "commit" in vars(db)
-	db.commit = _commit_later
-	try:
-		yield
-	finally:
-		if not already_held:
-			del db.commit
-
-
-def _commit_later(*args, **kwargs) -> None:
-	return None
-
-
-@contextmanager
-def no_gravatar_lookups():
-	"""No request to gravatar.com for each imported lead, as Frappe's own rule for imports says.
-
-	frappe.utils.has_gravatar skips the request "via upload, since querying gravatar for every item
-	will be slow", but only when frappe.flags.in_import is set, and that flag also turns off defaults,
-	dropdown checks, assignment rules, webhooks and notifications, which Documents mode promises to
-	run. ERPNext's Lead asks three times per lead (the lead, then its Contact on insert and on save),
-	each an HTTPS request with a 5 s timeout: measured 360 ms a lead on this machine, 48 ms without.
-	So, while a batch writes, the modules that imported has_gravatar get one that answers "no
-	gravatar" at once; they get Frappe's back after the batch.
-	"""
-	real = frappe.utils.has_gravatar
-	_swap_everywhere("has_gravatar", real, _no_gravatar)
-	try:
-		yield
-	finally:
-		_swap_everywhere("has_gravatar", _no_gravatar, real)
-
-
-@contextmanager
-def numbered_names_claimed():
-	"""Documents that other apps' hooks name "NAME-N", numbered past the names their transaction can see,
-	take a number no other import is writing at the moment.
-
-	ERPNext's Lead creates a Contact named after the person ("Ann Lee", then "Ann Lee-1", ...). Two
-	chunks (or two imports) writing namesakes at once picked the same number: the later insert waited
-	for the other's batch to commit, then failed and was written again (FrappeStore._guarded). Measured
-	on ERPNext's Lead: those waits were every statement that ran 1 s or more, and two workers were no
-	faster than one. Here each number is claimed with a user-level lock, held until the batch ends, as
-	the duplicate keys are; a number another session holds is skipped.
-	"""
-	frappe.db.after_commit.add(release_key_locks)  # the claims end with the batch
-	frappe.db.after_rollback.add(release_key_locks)
-	_swap_everywhere("append_number_if_name_exists", _frappe_append_number, _append_number_claimed)
-	try:
-		yield
-	finally:
-		_swap_everywhere("append_number_if_name_exists", _append_number_claimed, _frappe_append_number)
-
-
-def _append_number_claimed(doctype, value, fieldname="name", separator="-", filters=None):
-	name = _frappe_append_number(doctype, value, fieldname, separator, filters)
-	if fieldname != "name" or name == value:
-		return name
-	number = cint(name.rsplit(separator, 1)[1])
-	while not _claim_name(doctype, name):
-		number += 1
-		name = f"{value}{separator}{number}"
-	return name
-
-
-def _claim_name(doctype: str, name: str) -> bool:
-	return frappe.db.sql("select get_lock(%s, 0)", key_lock_name(doctype, "name", name))[0][0] == 1
-
-
-def _swap_everywhere(attribute: str, old: Callable, new: Callable) -> None:
-	"""Every module that imported `old` as `attribute` gets `new` instead."""
-	for module in list(sys.modules.values()):
-		names = getattr(module, "__dict__", None)  # not getattr(module, attribute): lazy modules
-		if isinstance(names, dict) and names.get(attribute) is old:
-			setattr(module, attribute, new)
-
-
-def _no_gravatar(email: str) -> str:
-	return ""
 
 
 def _never() -> None:
@@ -395,7 +227,7 @@ class FrappeStore:
 
 	@lost_on_conflict
 	def insert_many(self, records: list[dict[str, Any]]) -> list[WriteResult]:
-		with commits_held():
+		with writing_batch():
 			if self.mode == FAST:
 				return self._bulk_insert(records)
 			if self._documents is None:
@@ -406,7 +238,7 @@ class FrappeStore:
 
 	@lost_on_conflict
 	def update_many(self, changes: list[tuple[str, dict[str, Any]]]) -> list[WriteResult]:
-		with commits_held():
+		with writing_batch():
 			return self._all_or_one_by_one(
 				[lambda n=name, v=values: self._update(n, v) for name, values in changes]
 			)
@@ -435,30 +267,27 @@ class FrappeStore:
 		"""The batch under one savepoint; only if a row fails, again row by row to isolate it.
 
 		Rows the engine passed rarely fail here, so most batches cost two statements, not two a row.
-		Other apps' controllers run here, without a request to gravatar.com each (no_gravatar_lookups),
-		and the numbered names they give take a number no other import is writing (numbered_names_claimed).
 		"""
-		with no_gravatar_lookups(), numbered_names_claimed():
-			frappe.db.savepoint(_BATCH_SAVEPOINT)
-			try:
-				names = []
-				for write in writes:
-					self.interrupt()
-					names.append(write())
-			except Interrupted:
-				raise  # the run ends; its owner rolls the batch back
-			except Exception as exc:
-				if is_lock_conflict(exc):
-					raise  # the transaction, savepoints included, is gone: the whole batch runs again
-				frappe.db.rollback(save_point=_BATCH_SAVEPOINT)
-				frappe.clear_messages()
-				return [self._guarded(write) for write in writes]
-			finally:
-				# Frappe lists every document it starts saving and forgets only those that saved: a
-				# refused row stays on the list, and every later insert scans it (quadratic on big files).
-				frappe.flags.currently_saving.clear()
-			frappe.db.release_savepoint(_BATCH_SAVEPOINT)
-			return [WriteResult(name=name) for name in names]
+		frappe.db.savepoint(_BATCH_SAVEPOINT)
+		try:
+			names = []
+			for write in writes:
+				self.interrupt()
+				names.append(write())
+		except Interrupted:
+			raise  # the run ends; its owner rolls the batch back
+		except Exception as exc:
+			if is_lock_conflict(exc):
+				raise  # the transaction, savepoints included, is gone: the whole batch runs again
+			frappe.db.rollback(save_point=_BATCH_SAVEPOINT)
+			frappe.clear_messages()
+			return [self._guarded(write) for write in writes]
+		finally:
+			# Frappe lists every document it starts saving and forgets only those that saved: a
+			# refused row stays on the list, and every later insert scans it (quadratic on big files).
+			frappe.flags.currently_saving.clear()
+		frappe.db.release_savepoint(_BATCH_SAVEPOINT)
+		return [WriteResult(name=name) for name in names]
 
 	def _guarded(self, write: Callable[[], str]) -> WriteResult:
 		"""One row, one savepoint: a row that fails is rolled back alone and says why.

@@ -20,24 +20,12 @@ import frappe
 from frappe import _
 from frappe.utils import get_datetime, now_datetime
 
+from intellicon_leads.importer.reading.spool import decode_value
 from intellicon_leads.lead_import import JOB_DOCTYPE, LEAD_DOCTYPE, files
-from intellicon_leads.lead_import.jobs import (
-	RUNNING_STATUSES,
-	decode_value,
-	enqueue,
-	finish_run,
-	publish,
-	start_run,
-)
-from intellicon_leads.lead_import.store import (
-	FAST,
-	OWN_LEAD_MODULE,
-	commits_held,
-	is_lock_conflict,
-	no_gravatar_lookups,
-	read_committed,
-	readable_error,
-)
+from intellicon_leads.lead_import.locks import is_lock_conflict, read_committed
+from intellicon_leads.lead_import.runs import RUNNING_STATUSES, enqueue, finish_run, publish, start_run
+from intellicon_leads.lead_import.store import FAST, OWN_LEAD_MODULE, readable_error
+from intellicon_leads.lead_import.swaps import writing_batch
 
 UNDO_RUN = "Undo"
 UNDOABLE_STATUSES = ("Completed", "Completed with Errors", "Failed", "Stopped")
@@ -339,7 +327,7 @@ class UndoRunner:
 		}
 		created = [e for e in entries if e["action"] == "created" and e["name"] in current]
 		links = linked_leads([e["name"] for e in created], {e["name"]: self._at(e) for e in created})
-		with commits_held(), no_gravatar_lookups():
+		with writing_batch():
 			for entry in entries:
 				outcome, reason = self._entry(entry, current, links)
 				if reason:

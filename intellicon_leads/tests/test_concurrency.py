@@ -9,8 +9,9 @@ import frappe
 import pymysql
 
 from intellicon_leads.lead_import import files, imports
-from intellicon_leads.lead_import.jobs import JobRunner
-from intellicon_leads.lead_import.store import DocumentShortcuts, key_lock_name, reserve_series
+from intellicon_leads.lead_import.importing import JobRunner
+from intellicon_leads.lead_import.locks import key_lock_name
+from intellicon_leads.lead_import.store import DocumentShortcuts, reserve_series
 from intellicon_leads.tests import concurrency
 from intellicon_leads.tests.utils import LeadImportTestCase, csv_bytes
 

@@ -9,7 +9,7 @@ import requests
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 
 from intellicon_leads.lead_import import files, imports
-from intellicon_leads.lead_import.jobs import JobRunner
+from intellicon_leads.lead_import.importing import JobRunner
 from intellicon_leads.tests.utils import (
 	CHECKPOINT,
 	LeadImportTestCase,

@@ -10,7 +10,7 @@ from frappe.utils import get_datetime
 from intellicon_leads import api
 from intellicon_leads.importer.pipeline import part_sizes
 from intellicon_leads.lead_import import files, imports, splitting, stopping, undo
-from intellicon_leads.lead_import.jobs import JobRunner
+from intellicon_leads.lead_import.importing import JobRunner
 from intellicon_leads.lead_import.schema import lead_schema
 from intellicon_leads.lead_import.splitting import ChunkRunner
 from intellicon_leads.lead_import.store import FrappeStore

@@ -14,7 +14,7 @@ import frappe
 from frappe.utils.background_jobs import is_job_enqueued
 
 from intellicon_leads.lead_import import files, imports, stopping
-from intellicon_leads.lead_import.jobs import job_id
+from intellicon_leads.lead_import.runs import job_id
 from intellicon_leads.tests.concurrency import _bench
 from intellicon_leads.tests.test_worker import MAPPING, bench
 from intellicon_leads.tests.utils import LeadImportTestCase, csv_bytes, failed_rows, make_user

@@ -13,8 +13,9 @@ import pymysql
 
 from intellicon_leads import api
 from intellicon_leads.lead_import import files, fixing, imports, undo
-from intellicon_leads.lead_import.jobs import JobRunner, process_job
-from intellicon_leads.lead_import.store import commits_held
+from intellicon_leads.lead_import.importing import JobRunner
+from intellicon_leads.lead_import.jobs import process_job
+from intellicon_leads.lead_import.swaps import commits_held
 from intellicon_leads.tests.utils import (
 	CHECKPOINT,
 	LeadImportTestCase,

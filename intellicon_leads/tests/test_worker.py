@@ -11,7 +11,8 @@ import frappe
 from frappe.utils import add_to_date, now_datetime
 
 from intellicon_leads.lead_import import files, imports
-from intellicon_leads.lead_import.jobs import JobRunner, resume_stalled_jobs
+from intellicon_leads.lead_import.importing import JobRunner
+from intellicon_leads.lead_import.jobs import resume_stalled_jobs
 from intellicon_leads.tests.utils import CHECKPOINT, LeadImportTestCase, csv_bytes, failed_rows
 
 MAPPING = ["first_name", "last_name", "email_id", "mobile_no", "company_name", "status"]

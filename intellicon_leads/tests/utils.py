@@ -14,8 +14,8 @@ except ImportError:  # Frappe v15
 	from frappe.tests.utils import FrappeTestCase as IntegrationTestCase
 
 from intellicon_leads.lead_import import files, imports
-from intellicon_leads.lead_import.jobs import JobRunner
-from intellicon_leads.lead_import.store import commits_held
+from intellicon_leads.lead_import.importing import JobRunner
+from intellicon_leads.lead_import.swaps import commits_held
 
 CHECKPOINT = "intellicon_test_checkpoint"
 HEADER = ["First Name", "Last Name", "Email Address", "Mobile Phone", "Company", "Lead Status"]

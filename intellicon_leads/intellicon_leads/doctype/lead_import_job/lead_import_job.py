@@ -4,12 +4,12 @@
 import frappe
 from frappe.model.document import Document
 
-from intellicon_leads.lead_import import jobs
+from intellicon_leads.lead_import import runs
 
 
 class LeadImportJob(Document):
 	def enqueue(self) -> None:
-		jobs.enqueue(self.name)
+		runs.enqueue(self.name)
 
 	def on_trash(self) -> None:
 		# The failed rows kept for Fix Failed Rows belong to the job and go with it.

@@ -7,11 +7,9 @@ from frappe.model.document import Document
 
 from intellicon_leads.importer.dedup import DuplicateRule
 from intellicon_leads.lead_import.schema import lead_schema
+from intellicon_leads.lead_import.splitting import DEFAULT_CHUNK_SIZE, DEFAULT_PARALLEL_CHUNKS, MIN_CHUNK_SIZE
 
 DEFAULT_MATCH_FIELDS = ("email_id",)
-DEFAULT_CHUNK_SIZE = 20000
-DEFAULT_PARALLEL_CHUNKS = 2
-MIN_CHUNK_SIZE = 10
 
 
 class LeadImportSettings(Document):
@@ -36,16 +34,6 @@ class LeadImportSettings(Document):
 			action=self.duplicate_action or "Skip",
 			in_file=self.in_file_duplicates or "Fail later rows",
 		)
-
-
-def splitting() -> tuple[int, int]:
-	"""(rows per chunk, chunks at once) for a new import; a site that never saved its settings gets the defaults."""
-	values = frappe.db.get_values_from_single(
-		["chunk_size", "parallel_chunks"], None, "Lead Import Settings", as_dict=True
-	)
-	values = values[0] if values else {}
-	size = int(values.get("chunk_size") or DEFAULT_CHUNK_SIZE)
-	return max(size, MIN_CHUNK_SIZE), max(int(values.get("parallel_chunks") or DEFAULT_PARALLEL_CHUNKS), 1)
 
 
 @frappe.whitelist()

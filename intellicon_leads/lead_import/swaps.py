@@ -1,0 +1,116 @@
+"""What this app changes in Frappe while a batch of leads is written, in one place: `writing_batch`.
+
+Each swap lasts exactly as long as the batch, is undone when the batch raises, and exists for a reason
+measured on a real site. Nothing else in the app replaces a Frappe function.
+
+- `frappe.db.commit` is held: other apps' hooks must not commit half a batch. ERPNext's Lead (15 and 16)
+  creates a Contact whose after_insert hook (call_log.link_existing_conversations) commits; that would
+  end the savepoints that roll a refused row back alone. The job commits at the end of each batch.
+- `has_gravatar` answers "no picture" at once. Frappe (15 and 16) asks gravatar.com for every Contact
+  and ERPNext's Lead for every lead (three HTTPS requests a lead on ERPNext, 5 s timeout each: measured
+  360 ms a lead, 48 ms without). Frappe skips the request itself only under `frappe.flags.in_import`,
+  which also turns off defaults, dropdown checks, assignment rules and notifications that Documents mode
+  promises to run.
+- `append_number_if_name_exists` claims the number it gives. Frappe's Contact (15 and 16) is named after
+  the person, numbered past the names its transaction can see ("Ann Lee-1"): two chunks or two imports
+  writing namesakes at once picked the same number, and the later insert waited for the other's batch,
+  then failed. Each number is claimed with a named lock held until the batch ends, as the duplicate keys
+  are; a number another session holds is skipped.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import frappe
+import frappe.model.naming
+import frappe.utils
+from frappe.utils import cint
+
+from intellicon_leads.lead_import.locks import key_lock_name, release_key_locks
+
+_GRAVATAR = "has_gravatar"
+_NUMBERED = "append_number_if_name_exists"
+_depth = 0  # writing_batch may be entered again inside a batch: only the outermost swaps and restores
+
+
+@contextmanager
+def writing_batch() -> Iterator[None]:
+	"""Frappe as a batch of imported leads needs it: commits held, no gravatar look-ups, numbered names
+	claimed; everything as it was afterwards, whatever the batch raised."""
+	global _depth
+	if _depth:
+		_depth += 1
+		try:
+			yield
+		finally:
+			_depth -= 1
+		return
+	originals = {
+		_GRAVATAR: frappe.utils.has_gravatar,
+		_NUMBERED: frappe.model.naming.append_number_if_name_exists,
+	}
+	replacements = {_GRAVATAR: _no_gravatar, _NUMBERED: _numbered_name_claimed(originals[_NUMBERED])}
+	frappe.db.after_commit.add(release_key_locks)  # the name claims end with the batch
+	frappe.db.after_rollback.add(release_key_locks)
+	_depth = 1
+	try:
+		with commits_held():
+			for attribute, original in originals.items():
+				_swap_everywhere(attribute, original, replacements[attribute])
+			try:
+				yield
+			finally:
+				for attribute, original in originals.items():
+					_swap_everywhere(attribute, replacements[attribute], original)
+	finally:
+		_depth = 0
+
+
+@contextmanager
+def commits_held() -> Iterator[None]:
+	"""frappe.db.commit does nothing inside; the caller commits (see the module's docstring)."""
+	db = frappe.db
+	already_held = "commit" in vars(db)
+	db.commit = _commit_later
+	try:
+		yield
+	finally:
+		if not already_held:
+			del db.commit
+
+
+def _commit_later(*args, **kwargs) -> None:
+	return None
+
+
+def _no_gravatar(email: str) -> str:
+	return ""
+
+
+def _numbered_name_claimed(original: Callable) -> Callable:
+	def append_number_claimed(doctype, value, fieldname="name", separator="-", filters=None):
+		name = original(doctype, value, fieldname, separator, filters)
+		if fieldname != "name" or name == value:
+			return name
+		number = cint(name.rsplit(separator, 1)[1])
+		while not _claim_name(doctype, name):
+			number += 1
+			name = f"{value}{separator}{number}"
+		return name
+
+	return append_number_claimed
+
+
+def _claim_name(doctype: str, name: str) -> bool:
+	return frappe.db.sql("select get_lock(%s, 0)", key_lock_name(doctype, "name", name))[0][0] == 1
+
+
+def _swap_everywhere(attribute: str, old: Callable, new: Callable) -> None:
+	"""Every module that imported `old` as `attribute` gets `new` instead."""
+	for module in list(sys.modules.values()):
+		names = getattr(module, "__dict__", None)  # not getattr(module, attribute): lazy modules
+		if isinstance(names, dict) and names.get(attribute) is old:
+			setattr(module, attribute, new)
