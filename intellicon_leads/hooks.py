@@ -7,13 +7,26 @@ app_license = "mit"
 
 export_python_type_annotations = True
 
+# The apps screen (v15 and v16); v16's desktop and sidebar also read desktop_icon/ and workspace_sidebar/.
+add_to_apps_screen = [
+	{
+		"name": "intellicon_leads",
+		"logo": "/assets/intellicon_leads/images/lead-import.svg",
+		"title": "Lead Import",
+		"route": "/app/lead-import",
+		"has_permission": "intellicon_leads.lead_import.permissions.can_import",
+	}
+]
+
 # Installation
 # ------------
 after_install = "intellicon_leads.install.after_install"
 after_migrate = "intellicon_leads.install.after_migrate"
 
-# The Import button on the Lead list, whichever app owns Lead.
-doctype_list_js = {"Lead": "public/js/lead_list.js"}
+# The Import button on the list of the Lead imports write to, whichever app owns it.
+doctype_list_js = {"Lead": "public/js/lead_list.js", "CRM Lead": "public/js/lead_list.js"}
+# Which Lead that is (lead_import.target), and the desk's routes on this Frappe version.
+extend_bootinfo = "intellicon_leads.lead_import.target.extend_bootinfo"
 # Frappe skips doctype_list_js for a custom DocType (the app's own Lead): the desk loads the same file too.
 app_include_js = ["/assets/intellicon_leads/js/lead_list.js"]
 

@@ -7,7 +7,9 @@ import os
 
 import frappe
 
+from intellicon_leads.lead_import import target
 from intellicon_leads.lead_import.permissions import DEFAULT_IMPORT_ROLES
+from intellicon_leads.lead_import.schema import lead_schema
 
 SETUP_DIR = os.path.join(os.path.dirname(__file__), "setup")
 # Sources ERPNext ships, so that imported files using them link without errors.
@@ -26,27 +28,66 @@ LEAD_SOURCES = (
 )
 
 
+# Frappe CRM's own UI (/crm) takes list actions from its CRM Form Scripts: an Import button there.
+CRM_LIST_SCRIPT = "Intellicon Lead Import"
+CRM_LIST_SCRIPT_CODE = """// Added by Intellicon Leads: the Import button of the Leads list opens the lead import wizard.
+function setupList({ list }) {
+	return {
+		actions: [
+			{
+				label: "Import",
+				icon: "upload",
+				onClick: () => {
+					window.location.href = "/app/lead-import";
+				},
+			},
+		],
+	};
+}
+"""
+
+
 def after_install() -> None:
 	ensure_lead_doctype()
 	ensure_default_settings()
+	ensure_crm_import_button()
 
 
 def after_migrate() -> None:
 	ensure_lead_doctype()
+	ensure_crm_import_button()
 
 
 def ensure_lead_doctype() -> None:
-	"""Create Lead (and Lead Source) from setup/, only where the site has none.
+	"""Create Lead (and Lead Source) from setup/, only where the site has no Lead of any app.
 
 	These definitions are deliberately outside the synced doctype folders: Frappe syncs DocType JSON
-	by name, so a synced lead.json would overwrite ERPNext's Lead on every migrate.
+	by name, so a synced lead.json would overwrite ERPNext's Lead on every migrate. A site with Frappe
+	CRM keeps its leads in CRM Lead, which the imports write to: a second Lead nobody sees is not made.
 	"""
+	if target.available() or "crm" in frappe.get_installed_apps():
+		return
 	if not frappe.db.exists("DocType", "Lead Source"):
 		_create_doctype("lead_source.json")
 		for source in LEAD_SOURCES:
 			frappe.get_doc({"doctype": "Lead Source", "source_name": source}).insert(ignore_if_duplicate=True)
-	if not frappe.db.exists("DocType", "Lead"):
-		_create_doctype("lead.json")
+	_create_doctype("lead.json")
+
+
+def ensure_crm_import_button() -> None:
+	"""Frappe CRM's Leads list offers Import, through a CRM Form Script (its extension point)."""
+	if not target.doctype_exists("CRM Form Script") or frappe.db.exists("CRM Form Script", CRM_LIST_SCRIPT):
+		return
+	script = frappe.get_doc(
+		{
+			"doctype": "CRM Form Script",
+			"dt": target.CRM_LEAD_DOCTYPE,
+			"view": "List",
+			"enabled": 1,
+			"script": CRM_LIST_SCRIPT_CODE,
+		}
+	)
+	script.insert(set_name=CRM_LIST_SCRIPT, ignore_permissions=True)
 
 
 def _create_doctype(filename: str) -> None:
@@ -60,7 +101,9 @@ def _create_doctype(filename: str) -> None:
 def ensure_default_settings() -> None:
 	settings = frappe.get_single("Lead Import Settings")
 	if not settings.duplicate_match_fields:
-		settings.append("duplicate_match_fields", {"fieldname": "email_id"})
+		settings.append(
+			"duplicate_match_fields", {"fieldname": lead_schema().resolve("email_id") or "email_id"}
+		)
 	if not settings.import_roles:
 		for role in DEFAULT_IMPORT_ROLES:
 			if frappe.db.exists("Role", role):

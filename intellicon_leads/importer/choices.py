@@ -27,8 +27,18 @@ FUZZY_MIN_SCORE = 0.86
 FUZZY_MIN_LENGTH = 4
 # The runner-up must trail by this much, or the guess is a coin toss and not offered.
 FUZZY_MARGIN = 0.05
-VOCABULARY_FOR_FIELD = {"status": "lead_status", "source": "lead_source", "lead_source": "lead_source"}
-VOCABULARY_FOR_DOCTYPE = {"Lead Source": "lead_source", "Salutation": "salutation"}
+VOCABULARY_FOR_FIELD = {
+	"status": "lead_status",
+	"source": "lead_source",
+	"lead_source": "lead_source",
+	"utm_source": "lead_source",
+}
+VOCABULARY_FOR_DOCTYPE = {
+	"Lead Source": "lead_source",
+	"UTM Source": "lead_source",
+	"CRM Lead Source": "lead_source",
+	"Salutation": "salutation",
+}
 _RANGE = re.compile(r"\s*([0-9][0-9,. ']*)\s*(?:-|–|to)\s*([0-9][0-9,. ']*)\s*", re.IGNORECASE).fullmatch
 _OPEN_RANGE = re.compile(
 	r"\s*(?:over|more than|above|>)?\s*([0-9][0-9,. ']*)\s*(\+|or more|and more)?\s*"

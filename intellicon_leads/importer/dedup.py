@@ -54,12 +54,10 @@ class DuplicateRule:
 			raise ValueError(f"Duplicates inside the file must be one of: {', '.join(IN_FILE_ACTIONS)}.")
 
 	def normalizers(self, schema: Schema) -> list[tuple[str, Callable[[Any], str]]]:
-		"""(fieldname, normaliser) for each match field the schema has."""
+		"""(fieldname, normaliser) for each match field the schema has, under the schema's own name."""
 		pairs = []
-		for fieldname in self.match_fields:
-			field = schema.get(fieldname)
-			if field:
-				pairs.append((fieldname, NORMALIZERS.get(field.fieldtype, normalize_text)))
+		for fieldname in dict.fromkeys(filter(None, map(schema.resolve, self.match_fields))):
+			pairs.append((fieldname, NORMALIZERS.get(schema[fieldname].fieldtype, normalize_text)))
 		return pairs
 
 	def to_dict(self) -> dict:

@@ -26,6 +26,25 @@ FIELD_TYPES = frozenset(
 )
 
 
+# One lead field under the names the Leads this app imports into give it: ERPNext 15's (and the app's
+# own Lead's) first, then Frappe CRM's CRM Lead's or ERPNext 16's. Aliases, templates and duplicate
+# rules written for one find the other.
+COUNTERPARTS: tuple[tuple[str, ...], ...] = (
+	("email_id", "email"),
+	("company_name", "organization"),
+	("source", "utm_source"),  # ERPNext 16 links its Lead to Frappe's UTM Source
+	("campaign_name", "utm_campaign"),
+)
+
+
+def counterparts(fieldname: str) -> tuple[str, ...]:
+	"""The other names of a lead field (ERPNext's first), or none."""
+	for names in COUNTERPARTS:
+		if fieldname in names:
+			return tuple(n for n in names if n != fieldname)
+	return ()
+
+
 @dataclass(frozen=True)
 class Field:
 	"""One importable field: what it is called, what it holds, and what is valid in it."""
@@ -95,6 +114,13 @@ class Schema:
 
 	def get(self, fieldname: str) -> Field | None:
 		return self._by_name.get(fieldname)
+
+	def resolve(self, fieldname: str) -> str | None:
+		"""This schema's name for a lead field named as in any Lead the app knows: "email_id" is
+		"email" in Frappe CRM's CRM Lead."""
+		if fieldname in self._by_name:
+			return fieldname
+		return next((n for n in counterparts(fieldname) if n in self._by_name), None)
 
 	def __getitem__(self, fieldname: str) -> Field:
 		return self._by_name[fieldname]

@@ -12,7 +12,7 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 
 from intellicon_leads.importer.aliases import HEADER_ALIASES
-from intellicon_leads.importer.fields import Field, Schema
+from intellicon_leads.importer.fields import Field, Schema, counterparts
 
 # Columns our failed-records files add in front of the original ones.
 FAILED_FILE_COLUMNS = ("Row", "Error")
@@ -184,9 +184,9 @@ class _ColumnMatcher:
 		self.template = template
 		self.template_fields = _template_lookup(template)
 		self.learned = {
-			normalize_header(header): fieldname
+			normalize_header(header): schema.resolve(fieldname)
 			for header, fieldname in (learned or {}).items()
-			if fieldname and fieldname in schema
+			if fieldname and schema.resolve(fieldname)
 		}
 		self.fuzzy_threshold = fuzzy_threshold
 
@@ -202,8 +202,8 @@ class _ColumnMatcher:
 			fieldname = self.template_fields[key]
 			if fieldname is None:
 				return _skipped(index, header, f"Skipped by template '{self.template.name}'.")
-			if fieldname in self.schema:
-				return ColumnMapping(index, header, fieldname, TEMPLATE, 1.0)
+			if self.schema.resolve(fieldname):  # a template made on another Lead names its fields so
+				return ColumnMapping(index, header, self.schema.resolve(fieldname), TEMPLATE, 1.0)
 			note = (
 				f"Template '{self.template.name}' maps this column to '{fieldname}', "
 				f"which is not a {self.schema.doctype} field."
@@ -323,6 +323,10 @@ def _aliases_for(df: Field, schema: Schema) -> tuple[str, ...]:
 	bare = df.fieldname.removeprefix(CUSTOM_PREFIX)
 	if bare in HEADER_ALIASES and (bare == df.fieldname or bare not in schema):
 		return HEADER_ALIASES[bare]
+	# Frappe CRM's "email" takes the aliases of ERPNext's "email_id" where the schema has no email_id.
+	for other in counterparts(df.fieldname):
+		if other in HEADER_ALIASES and other not in schema:
+			return HEADER_ALIASES[other]
 	if not df.custom:
 		return ()
 	own_names = {normalize_header(df.label), normalize_header(bare)}

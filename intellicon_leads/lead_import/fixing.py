@@ -20,7 +20,7 @@ from intellicon_leads.importer.pipeline import FAILED, IMPORTED, SKIPPED, UPDATE
 from intellicon_leads.importer.reading import Row
 from intellicon_leads.importer.reading.spool import decode_value
 from intellicon_leads.importer.values import ERROR_KINDS, cell_text
-from intellicon_leads.lead_import import JOB_DOCTYPE, files
+from intellicon_leads.lead_import import JOB_DOCTYPE, files, target
 from intellicon_leads.lead_import.locks import read_committed
 from intellicon_leads.lead_import.runs import (
 	FAILED_ROW,
@@ -88,7 +88,7 @@ def failed_rows_page(job_name: str, start: int = 0, page_length: int = 50, kind:
 
 def grid_columns(job) -> list[dict]:
 	"""The mapped columns of the file: what the grid shows and lets the user fix."""
-	schema = lead_schema()
+	schema = lead_schema(target.of_job(job))
 	with open_job_file(job) as table:
 		header = table.header
 	columns = []
@@ -128,7 +128,7 @@ class CellChecker:
 	"""A failed row as the grid shows it: its cells with the fixes, and the error beside each cell."""
 
 	def __init__(self, job) -> None:
-		self.schema = lead_schema()
+		self.schema = lead_schema(target.of_job(job))
 		self.fields = json.loads(job.mapping)
 		self.value_maps = json.loads(job.value_maps or "{}")
 		match_fields = json.loads(job.duplicate_rules or "{}").get("match_fields") or ["email_id"]

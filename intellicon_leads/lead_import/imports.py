@@ -13,7 +13,7 @@ from intellicon_leads.importer.pipeline import ImportPipeline
 from intellicon_leads.importer.preview import preview_file
 from intellicon_leads.importer.reading import FileRejected, Row, open_table
 from intellicon_leads.importer.value_scan import SAVED, ValueReview, review_values, saved_choices
-from intellicon_leads.lead_import import JOB_DOCTYPE, files, json_argument, templates
+from intellicon_leads.lead_import import JOB_DOCTYPE, files, json_argument, target, templates
 from intellicon_leads.lead_import.links import link_targets
 from intellicon_leads.lead_import.locks import retry_on_conflict
 from intellicon_leads.lead_import.runs import enqueue, job_id
@@ -123,7 +123,7 @@ def rules_in_force() -> dict:
 	schema = lead_schema()
 	return {
 		**rule.to_dict(),
-		"match_labels": [schema[f].label for f in rule.match_fields if f in schema],
+		"match_labels": [schema[f].label for f in map(schema.resolve, rule.match_fields) if f],
 		"write_mode": write_mode_for(schema.doctype, doc.write_mode or DOCUMENTS)[0],
 	}
 
@@ -230,14 +230,25 @@ def _create_job(
 	header, file_format, sheet_name = file_header(file_url, sheet, encoding)
 	fields = _resolved(header, mapping)
 	saved = template_doc or (templates.load(template) if template else None)
-	maps = {f: dict(m) for f, m in (saved.value_maps if saved else {}).items()}
-	for fieldname, pairs in (json_argument(value_maps) or {}).items():
-		maps[fieldname] = {**maps.get(fieldname, {}), **pairs}
-	links = {f: list(n) for f, n in (saved.new_links if saved else {}).items()}
-	for fieldname, names in (json_argument(new_links) or {}).items():
-		links[fieldname] = list(dict.fromkeys([*links.get(fieldname, []), *names]))
+	# Choices made on another Lead (a template from ERPNext 15 on ERPNext 16 or Frappe CRM) name its fields.
+	field_of = lead_schema().resolve
+	maps: dict[str, dict] = {}
+	for fieldname, pairs in [
+		*(saved.value_maps if saved else {}).items(),
+		*(json_argument(value_maps) or {}).items(),
+	]:
+		key = field_of(fieldname) or fieldname
+		maps[key] = {**maps.get(key, {}), **pairs}
+	links: dict[str, list] = {}
+	for fieldname, names in [
+		*(saved.new_links if saved else {}).items(),
+		*(json_argument(new_links) or {}).items(),
+	]:
+		key = field_of(fieldname) or fieldname
+		links[key] = list(dict.fromkeys([*links.get(key, []), *names]))
 	doc = settings()
-	write_mode, write_mode_note = write_mode_for(lead_schema().doctype, doc.write_mode or DOCUMENTS)
+	lead_doctype = target.lead_doctype()
+	write_mode, write_mode_note = write_mode_for(lead_doctype, doc.write_mode or DOCUMENTS)
 	job = frappe.get_doc(
 		{
 			"doctype": JOB_DOCTYPE,
@@ -248,6 +259,7 @@ def _create_job(
 			"sheet_name": sheet_name,
 			"encoding": encoding or None,
 			"template": template,
+			"lead_doctype": lead_doctype,
 			"mapping": json.dumps(fields),
 			"value_maps": json.dumps(maps),
 			"new_links": json.dumps(links),

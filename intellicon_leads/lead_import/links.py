@@ -62,6 +62,8 @@ def creation_field(doctype: str) -> str | None:
 	named_by = autoname[len("field:") :] if autoname.startswith("field:") else None
 	if named_by and set(required) <= {named_by}:
 		return named_by
+	if autoname.lower() == "prompt" and not required:
+		return "name"  # named by the value itself, as Frappe's UTM Source (ERPNext 16's lead sources)
 	return required[0] if len(required) == 1 and autoname.lower() in ("prompt", "hash", "") else None
 
 

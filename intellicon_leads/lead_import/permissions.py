@@ -5,7 +5,7 @@ from __future__ import annotations
 import frappe
 from frappe import _
 
-from intellicon_leads.lead_import import JOB_DOCTYPE, LEAD_DOCTYPE
+from intellicon_leads.lead_import import JOB_DOCTYPE, target
 
 DEFAULT_IMPORT_ROLES = ("System Manager", "Sales Manager", "Sales User")
 
@@ -21,7 +21,7 @@ def can_import(user: str | None = None) -> bool:
 		return False
 	if not import_roles() & set(frappe.get_roles(user)):
 		return False
-	return bool(frappe.has_permission(LEAD_DOCTYPE, "create", user=user))
+	return bool(frappe.has_permission(target.lead_doctype(), "create", user=user))
 
 
 def check_can_import() -> None:

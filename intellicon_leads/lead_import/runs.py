@@ -26,7 +26,7 @@ from intellicon_leads.importer.pipeline import BatchReport, ImportPipeline, Impo
 from intellicon_leads.importer.reading import open_table
 from intellicon_leads.importer.reading.spool import decode_value, encode_value
 from intellicon_leads.importer.store import Interrupted
-from intellicon_leads.lead_import import JOB_DOCTYPE, files
+from intellicon_leads.lead_import import JOB_DOCTYPE, files, target
 from intellicon_leads.lead_import.schema import lead_schema
 from intellicon_leads.lead_import.store import FrappeStore
 
@@ -92,7 +92,7 @@ def job_pipeline(job, headers: list[str], chunk: bool = False, **options: Any) -
 	A chunk of a split job (`chunk`) writes while the job's other chunks do: see FrappeStore's
 	series_apart and indexed_before.
 	"""
-	schema = lead_schema()
+	schema = lead_schema(target.of_job(job))
 	return ImportPipeline(
 		schema,
 		json.loads(job.mapping),

@@ -6,7 +6,7 @@ import frappe
 from frappe.model import no_value_fields, table_fields
 
 from intellicon_leads.importer.fields import Field, Schema
-from intellicon_leads.lead_import import LEAD_DOCTYPE
+from intellicon_leads.lead_import import LEAD_DOCTYPE, target
 
 TEXT_TYPES = {"Small Text", "Text", "Long Text", "Text Editor", "Markdown Editor", "HTML Editor", "Code"}
 SAME_TYPES = {"Select", "Link", "Int", "Float", "Currency", "Percent", "Date", "Datetime", "Check", "Phone"}
@@ -18,11 +18,12 @@ NEVER_IMPORTED = {"naming_series", "amended_from", "lead_name", "title", "image"
 DYNAMIC_DEFAULTS = ("Today", "Now", "__user", ":")
 
 
-def lead_schema(doctype: str = LEAD_DOCTYPE) -> Schema:
-	"""Every field a user could fill from a file, in form order."""
-	meta = frappe.get_meta(doctype)
-	fields = tuple(f for df in meta.fields if (f := to_field(df)) is not None)
-	return Schema(doctype, fields, one_of=name_rule(meta, fields))
+def lead_schema(doctype: str | None = None) -> Schema:
+	"""Every field a user could fill from a file, in form order; of the Lead imports go to by default."""
+	meta = frappe.get_meta(doctype or target.lead_doctype())
+	filled = target.SET_BY_CONTROLLER.get(meta.name, frozenset())
+	fields = tuple(f for df in meta.fields if (f := to_field(df, df.fieldname in filled)) is not None)
+	return Schema(meta.name, fields, one_of=name_rule(meta, fields))
 
 
 def name_rule(meta, fields) -> tuple[tuple[str, ...], ...]:
@@ -39,7 +40,7 @@ def name_rule(meta, fields) -> tuple[tuple[str, ...], ...]:
 	return (tuple(f for f in NAME_SOURCES if f in names),)
 
 
-def to_field(df) -> Field | None:
+def to_field(df, filled_by_controller: bool = False) -> Field | None:
 	fieldtype = engine_type(df)
 	if fieldtype is None or df.fieldname in NEVER_IMPORTED or df.read_only or df.hidden:
 		return None
@@ -50,7 +51,7 @@ def to_field(df) -> Field | None:
 		fieldname=df.fieldname,
 		label=df.label or df.fieldname,
 		fieldtype=fieldtype,
-		required=bool(df.reqd),
+		required=bool(df.reqd) and not filled_by_controller,
 		options=tuple(o for o in (df.options or "").split("\n") if o.strip())
 		if fieldtype == "Select"
 		else (),

@@ -32,7 +32,7 @@ from intellicon_leads.importer.dedup import DuplicateRule
 from intellicon_leads.importer.pipeline import ImportResult, Part, plan_split
 from intellicon_leads.importer.reading import FileRejected
 from intellicon_leads.importer.reading.spool import SpooledTable
-from intellicon_leads.lead_import import JOB_DOCTYPE, files
+from intellicon_leads.lead_import import JOB_DOCTYPE, files, target
 from intellicon_leads.lead_import.locks import read_committed
 from intellicon_leads.lead_import.runs import (
 	FINAL_STATUSES,
@@ -130,7 +130,7 @@ def _plan(job, chunk_size: int, parallel: int, spool: bool):
 
 	with open_job_file(job) as table, open(_rows_path(job.name) if spool else os.devnull, "wb") as out:
 		return plan_split(
-			lead_schema(),
+			lead_schema(target.of_job(job)),
 			json.loads(job.mapping),
 			table,
 			chunk_size,

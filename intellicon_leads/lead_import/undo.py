@@ -21,7 +21,7 @@ from frappe import _
 from frappe.utils import get_datetime, now_datetime
 
 from intellicon_leads.importer.reading.spool import decode_value
-from intellicon_leads.lead_import import JOB_DOCTYPE, LEAD_DOCTYPE, files
+from intellicon_leads.lead_import import JOB_DOCTYPE, LEAD_DOCTYPE, files, target
 from intellicon_leads.lead_import.locks import is_lock_conflict, read_committed
 from intellicon_leads.lead_import.runs import RUNNING_STATUSES, enqueue, finish_run, publish, start_run
 from intellicon_leads.lead_import.store import FAST, OWN_LEAD_MODULE, readable_error
@@ -49,6 +49,10 @@ LOG_DOCTYPES = {
 	"Tag Link",
 }
 KEPT_HEADER = ["Lead", "Row", "Action", "Reason"]
+# What a Lead's controller makes with it at insert, which goes with it when it is unchanged since: the
+# assignment (ToDo) of Frappe CRM's lead owner, and the notification (CRM Notification) it sends. Frappe
+# deletes a lead's ToDos with it; the notifications, which block the delete, are removed first.
+MADE_AT_INSERT = {"ToDo": None, "CRM Notification": ("reference_doctype", "reference_name")}
 
 
 # -- starting ----------------------------------------------------------------------------------
@@ -149,19 +153,22 @@ def _normal(value: Any) -> Any:
 	return value
 
 
-def linked_leads(names: list[str], created_at: dict[str, datetime.datetime]) -> dict[str, str]:
-	"""Which of `names` another document links to, and a sentence naming it: one query per link field."""
+def linked_leads(
+	names: list[str], created_at: dict[str, datetime.datetime], lead_doctype: str = LEAD_DOCTYPE
+) -> dict[str, str]:
+	"""Which of `names` (leads of `lead_doctype`) another document links to, and a sentence naming it:
+	one query per link field."""
 	found: dict[str, str] = {}
 	if not names:
 		return found
-	for doctype, fieldname, is_table in _link_fields():
+	for doctype, fieldname, is_table in _link_fields(lead_doctype):
 		parent = "parenttype, parent" if is_table else f"'{doctype}', name"
 		rows = frappe.db.sql(
 			f"select `{fieldname}`, {parent} from `tab{doctype}` where `{fieldname}` in %(names)s",
 			{"names": names},
 		)
 		for lead, parent_doctype, parent_name in rows:
-			if parent_doctype == LEAD_DOCTYPE and parent_name == lead:
+			if parent_doctype == lead_doctype and parent_name == lead:
 				continue
 			found.setdefault(lead, _("Linked from {0} {1}.").format(_(parent_doctype), parent_name))
 	for doctype, fieldname, options, is_table in _dynamic_link_fields():
@@ -170,7 +177,7 @@ def linked_leads(names: list[str], created_at: dict[str, datetime.datetime]) -> 
 		rows = frappe.db.sql(
 			f"""select `{fieldname}`, {parent}{extra} from `tab{doctype}`
 			where `{options}` = %(lead)s and `{fieldname}` in %(names)s""",
-			{"lead": LEAD_DOCTYPE, "names": names},
+			{"lead": lead_doctype, "names": names},
 		)
 		for lead, parent_doctype, parent_name, comment_type in rows:
 			if lead in found or parent_doctype in LOG_DOCTYPES or parent_doctype == JOB_DOCTYPE:
@@ -178,6 +185,10 @@ def linked_leads(names: list[str], created_at: dict[str, datetime.datetime]) -> 
 			if parent_doctype == "Comment" and comment_type != "Comment":
 				continue
 			if parent_doctype in ("Contact", "Address") and _made_with_lead(
+				parent_doctype, parent_name, created_at.get(lead), lead_doctype
+			):
+				continue
+			if parent_doctype in MADE_AT_INSERT and _unchanged_since(
 				parent_doctype, parent_name, created_at.get(lead)
 			):
 				continue
@@ -195,19 +206,19 @@ def _cached(key: str, build):
 	return cache[key]
 
 
-def _link_fields() -> list[tuple[str, str, bool]]:
-	return _cached("links", _build_link_fields)
+def _link_fields(lead_doctype: str) -> list[tuple[str, str, bool]]:
+	return _cached(f"links:{lead_doctype}", lambda: _build_link_fields(lead_doctype))
 
 
 def _dynamic_link_fields() -> list[tuple[str, str, str, bool]]:
 	return _cached("dynamic", _build_dynamic_link_fields)
 
 
-def _build_link_fields() -> list[tuple[str, str, bool]]:
+def _build_link_fields(lead_doctype: str) -> list[tuple[str, str, bool]]:
 	from frappe.model.rename_doc import get_link_fields
 
 	fields = []
-	for field in get_link_fields(LEAD_DOCTYPE):
+	for field in get_link_fields(lead_doctype):
 		if field.get("issingle") or field["parent"] in LOG_DOCTYPES:
 			continue
 		try:
@@ -235,14 +246,24 @@ def _build_dynamic_link_fields() -> list[tuple[str, str, str, bool]]:
 	return fields
 
 
-def _made_with_lead(doctype: str, name: str, at: datetime.datetime | None) -> bool:
+def _made_with_lead(doctype: str, name: str, at: datetime.datetime | None, lead_doctype: str) -> bool:
 	"""ERPNext's Lead makes a Contact (or Address) with it: that one goes with the lead, unless it was
 	changed since the import or also belongs to something else."""
 	links = frappe.get_all(
 		"Dynamic Link", {"parenttype": doctype, "parent": name}, ["link_doctype"], limit_page_length=2
 	)
-	if len(links) != 1 or links[0].link_doctype != LEAD_DOCTYPE:
+	if len(links) != 1 or links[0].link_doctype != lead_doctype:
 		return False
+	return _unchanged_since(doctype, name, at)
+
+
+def _deleted_first() -> dict[str, tuple[str, str]]:
+	"""The MADE_AT_INSERT DocTypes this site has that Frappe does not delete with the lead itself."""
+	return {d: fields for d, fields in MADE_AT_INSERT.items() if fields and frappe.db.table_exists(d)}
+
+
+def _unchanged_since(doctype: str, name: str, at: datetime.datetime | None) -> bool:
+	"""Not modified after `at`, when the import wrote the lead it belongs to."""
 	modified = frappe.db.get_value(doctype, name, "modified")
 	return bool(at and modified and get_datetime(modified) <= at)
 
@@ -259,8 +280,9 @@ class UndoRunner:
 		self.rollback = rollback or frappe.db.rollback
 		self.path = _changes_path(self.job)
 		self.spool = _spool_path(self.job.name)
+		self.doctype = target.of_job(self.job)
 		self.fast = (self.job.write_mode or "") == FAST and frappe.get_meta(
-			LEAD_DOCTYPE
+			self.doctype
 		).module == OWN_LEAD_MODULE
 		self.finished_at = get_datetime(self.job.finished) if self.job.finished else now_datetime()
 		# Each lead once: what the undo did to it so far (names only, never the entries).
@@ -297,7 +319,7 @@ class UndoRunner:
 			if name in kept:
 				self.outcomes[name] = KEPT
 			elif name not in self.outcomes:
-				gone = entry["action"] == "created" and not frappe.db.exists(LEAD_DOCTYPE, name)
+				gone = entry["action"] == "created" and not frappe.db.exists(self.doctype, name)
 				self.outcomes[name] = DELETED if gone else RESTORED
 		self.counts = Counter(self.outcomes.values())
 
@@ -322,11 +344,13 @@ class UndoRunner:
 		current = {
 			row.name: row
 			for row in frappe.get_all(
-				LEAD_DOCTYPE, {"name": ("in", names)}, ["name", "modified", *sorted(fields)]
+				self.doctype, {"name": ("in", names)}, ["name", "modified", *sorted(fields)]
 			)
 		}
 		created = [e for e in entries if e["action"] == "created" and e["name"] in current]
-		links = linked_leads([e["name"] for e in created], {e["name"]: self._at(e) for e in created})
+		links = linked_leads(
+			[e["name"] for e in created], {e["name"]: self._at(e) for e in created}, self.doctype
+		)
 		with writing_batch():
 			for entry in entries:
 				outcome, reason = self._entry(entry, current, links)
@@ -385,8 +409,10 @@ class UndoRunner:
 			# Frappe deletes only a document it can lock without waiting: a user saving this lead at the
 			# same moment would get it kept. Wait here (up to MariaDB's lock wait timeout) instead.
 			# By its primary key alone: get_value adds an ORDER BY that may scan, and lock, other leads.
-			frappe.db.sql(f"select name from `tab{LEAD_DOCTYPE}` where name = %s for update", name)
-			frappe.delete_doc(LEAD_DOCTYPE, name, ignore_permissions=True)
+			frappe.db.sql(f"select name from `tab{self.doctype}` where name = %s for update", name)
+			for doctype, (type_field, name_field) in _deleted_first().items():
+				frappe.db.delete(doctype, {type_field: self.doctype, name_field: name})
+			frappe.delete_doc(self.doctype, name, ignore_permissions=True)
 		except Exception as exc:
 			frappe.db.rollback(save_point="lead_import_undo")
 			if is_lock_conflict(exc):
@@ -411,17 +437,17 @@ class UndoRunner:
 			return KEPT, _("The previous values could not be restored: {0}").format(error)
 		lead.update(restore)
 		if changed:
-			labels = ", ".join(_field_label(f) for f in changed)
+			labels = ", ".join(_field_label(f, self.doctype) for f in changed)
 			return KEPT, _("Changed again after the import, so kept: {0}.").format(labels)
 		return RESTORED, None
 
 	def _write(self, name: str, values: dict) -> str | None:
 		if self.fast:
-			frappe.db.set_value(LEAD_DOCTYPE, name, values)
+			frappe.db.set_value(self.doctype, name, values)
 			return None
 		frappe.db.savepoint("lead_import_undo")
 		try:
-			doc = frappe.get_doc(LEAD_DOCTYPE, name)
+			doc = frappe.get_doc(self.doctype, name)
 			doc.update(values)
 			doc.flags.ignore_permissions = True
 			doc.save()
@@ -484,8 +510,8 @@ class UndoRunner:
 		return stored.file_url
 
 
-def _field_label(fieldname: str) -> str:
-	field = frappe.get_meta(LEAD_DOCTYPE).get_field(fieldname)
+def _field_label(fieldname: str, doctype: str) -> str:
+	field = frappe.get_meta(doctype).get_field(fieldname)
 	return _(field.label) if field and field.label else fieldname
 
 

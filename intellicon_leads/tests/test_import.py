@@ -13,12 +13,14 @@ from intellicon_leads.lead_import.importing import JobRunner
 from intellicon_leads.tests.utils import (
 	CHECKPOINT,
 	LeadImportTestCase,
+	add_source,
 	csv_bytes,
 	failed_rows,
 	first_name_required,
 	insert_lead,
 	leads_by_email,
 	no_name_message,
+	outside_tests,
 	summary,
 	xlsx_bytes,
 )
@@ -140,8 +142,7 @@ class TestImportIntoLeads(LeadImportTestCase):
 		self.assertIn("map only one", str(caught.exception))
 
 	def test_link_values_must_exist(self):
-		if not frappe.db.exists("Lead Source", "Website"):
-			frappe.get_doc({"doctype": "Lead Source", "source_name": "Website"}).insert()
+		add_source("Website")
 		header = ["First Name", "Email", "Country", "Source"]
 		rows = [["Ann", "a@x.com", "india", "Website"], ["Bob", "b@x.com", "Atlantis", "Carrier Pigeon"]]
 		job = self.import_file("l.csv", csv_bytes(rows, header))
@@ -295,12 +296,13 @@ class TestOtherAppsHooks(LeadImportTestCase):
 				raise requests.exceptions.ConnectionError("no gravatar.com in tests")
 			return real_get(url, *args, **kwargs)
 
-		frappe.flags.in_test, requests.get = False, counting_get
+		requests.get = counting_get
 		try:
-			frappe.utils.has_gravatar("ann@example.com")  # the count works: one look-up outside an import
-			job = self.import_file("gravatar.csv", csv_bytes(GOOD))
+			with outside_tests():
+				frappe.utils.has_gravatar("ann@example.com")  # the count works: one look-up outside an import
+				job = self.import_file("gravatar.csv", csv_bytes(GOOD))
 		finally:
-			frappe.flags.in_test, requests.get = True, real_get
+			requests.get = real_get
 		self.assertEqual(job.imported, 3)
 		self.assertEqual(len(asked), 1, asked)
 		self.assertEqual(frappe.utils.has_gravatar.__module__, "frappe.utils")  # Frappe's own is back

@@ -8,9 +8,9 @@ import sys
 import frappe
 import frappe.model.naming
 import frappe.utils
-from frappe.tests.utils import FrappeTestCase
 
 from intellicon_leads.lead_import.swaps import writing_batch
+from intellicon_leads.tests.utils import IntegrationTestCase
 
 SWAPPED = ("has_gravatar", "append_number_if_name_exists")
 
@@ -25,7 +25,7 @@ def holders() -> dict[tuple[str, str], object]:
 	return found
 
 
-class TestWritingBatch(FrappeTestCase):
+class TestWritingBatch(IntegrationTestCase):
 	def setUp(self) -> None:
 		# Frappe's Contact imports both by name: the swap must reach it, not only frappe.utils.
 		importlib.import_module("frappe.contacts.doctype.contact.contact")

@@ -12,7 +12,15 @@ from intellicon_leads.importer.choices import CREATE, EMPTY, MATCH
 from intellicon_leads.lead_import import files, imports, templates
 from intellicon_leads.lead_import.links import creation_field
 from intellicon_leads.tests.test_worker import bench
-from intellicon_leads.tests.utils import LeadImportTestCase, leads_by_email, make_user, xlsx_bytes
+from intellicon_leads.tests.utils import (
+	LeadImportTestCase,
+	add_source,
+	leads_by_email,
+	make_user,
+	source_doctype,
+	source_field,
+	xlsx_bytes,
+)
 
 HEADER = [
 	"First Name",
@@ -50,10 +58,9 @@ def ensure_site_records() -> None:
 		frappe.get_doc({"doctype": "Country", "country_name": "Germany", "code": "de"}).insert()
 	frappe.db.set_value("Country", "Germany", "code", "de")
 	for source in ("Cold Calling", "Exhibition"):
-		if not frappe.db.exists("Lead Source", source):
-			frappe.get_doc({"doctype": "Lead Source", "source_name": source}).insert()
+		add_source(source)
 	for source in ("Web", "Messe 2026"):
-		frappe.db.delete("Lead Source", source)
+		frappe.db.delete(source_doctype(), source)
 	owner = make_user("vc-owner@example.com", ["Sales User"])
 	frappe.db.set_value("User", owner, {"first_name": "Vc", "last_name": "Owner", "full_name": "Vc Owner"})
 
@@ -81,12 +88,14 @@ class TestValueChoices(LeadImportTestCase):
 
 	def test_every_select_link_and_check_value_of_the_whole_file_is_judged(self):
 		columns = self.review()
-		self.assertTrue({"status", "source", "country", "no_of_employees", "lead_owner"} <= set(columns))
+		self.assertTrue(
+			{"status", source_field(), "country", "no_of_employees", "lead_owner"} <= set(columns)
+		)
 		status = {v["value"]: v for v in columns["status"]["values"]}
 		self.assertTrue(status["Lead"]["valid"])
 		self.assertEqual(status["New"]["choice"]["value"], "Lead")
 		self.assertEqual(status["Open - Not Contacted"]["choice"]["value"], "Open")
-		source = {v["value"]: v["choice"] for v in columns["source"]["values"]}
+		source = {v["value"]: v["choice"] for v in columns[source_field()]["values"]}
 		self.assertEqual(source["Web"]["action"], CREATE)
 		self.assertEqual(
 			source["Cold Call"], {**source["Cold Call"], "action": MATCH, "value": "Cold Calling"}
@@ -108,12 +117,12 @@ class TestValueChoices(LeadImportTestCase):
 		job = imports.create_job(self.file.file_url, self.mapping, value_maps=value_maps, new_links=new_links)
 		job = self.run_job(job.name)
 		self.assertEqual((job.status, job.imported, job.failed), ("Completed", 5, 0))
-		self.assertEqual(sorted(job.created_links["Lead Source"]), ["Messe 2026", "Web"])
-		self.assertTrue(frappe.db.exists("Lead Source", "Web"))
+		self.assertEqual(sorted(job.created_links[source_doctype()]), ["Messe 2026", "Web"])
+		self.assertTrue(frappe.db.exists(source_doctype(), "Web"))
 		leads = leads_by_email()
 		ann = leads["vc-ann@example.com"]
 		self.assertEqual(
-			(ann.status, ann.source, ann.country, ann.no_of_employees, ann.company_name),
+			(ann.status, ann[source_field()], ann.country, ann.no_of_employees, ann.company_name),
 			("Open", "Web", "Germany", "1-10", "Acme"),
 		)
 		self.assertEqual(leads["vc-bob@example.com"].lead_owner, "vc-owner@example.com")
@@ -121,7 +130,7 @@ class TestValueChoices(LeadImportTestCase):
 		self.assertIn(
 			leads["vc-cid@example.com"].country, (None, "", frappe.defaults.get_defaults().get("country"))
 		)
-		self.assertEqual(leads["vc-dee@example.com"].source, "Cold Calling")
+		self.assertEqual(leads["vc-dee@example.com"][source_field()], "Cold Calling")
 
 	def test_check_file_applies_the_choices_and_creates_nothing(self):
 		value_maps, new_links = imports.review_upload(self.file.file_url, self.mapping).suggested_value_maps()
@@ -129,17 +138,20 @@ class TestValueChoices(LeadImportTestCase):
 		chosen = imports.dry_run(self.file.file_url, self.mapping, value_maps, new_links=new_links)
 		self.assertEqual((plain["imported"], plain["failed"]), (0, 5))
 		self.assertEqual((chosen["imported"], chosen["failed"]), (5, 0))
-		self.assertFalse(frappe.db.exists("Lead Source", "Web"))
+		self.assertFalse(frappe.db.exists(source_doctype(), "Web"))
 
 	def test_a_user_who_may_not_create_lead_sources_is_offered_to_leave_them_empty(self):
 		user = make_user("vc-importer@example.com", ["Sales Manager"])
 		frappe.set_user(user)
-		may_create = frappe.has_permission("Lead Source", "create")
-		source = {v["value"]: v["choice"] for v in self.review()["source"]["values"]}
+		may_create = frappe.has_permission(source_doctype(), "create")
+		source = {v["value"]: v["choice"] for v in self.review()[source_field()]["values"]}
 		self.assertEqual(source["Web"]["action"], CREATE if may_create else EMPTY)
-		self.assertEqual(creation_field("Lead Source") is not None, may_create)
+		self.assertEqual(creation_field(source_doctype()) is not None, may_create)
 		frappe.set_user("Administrator")
-		self.assertEqual(creation_field("Lead Source"), "source_name")
+		# Lead Source is named by its source_name; ERPNext 16's UTM Source by the value itself.
+		self.assertEqual(
+			creation_field(source_doctype()), {"Lead Source": "source_name"}.get(source_doctype(), "name")
+		)
 		self.assertIsNone(creation_field("Country"))
 		self.assertIsNone(creation_field("User"))
 
@@ -165,7 +177,7 @@ class TestValueChoices(LeadImportTestCase):
 		self.assertEqual((job.imported, job.failed), (5, 0))
 		self.assertEqual(leads_by_email()["vc-dee@example.com"].status, "Open")
 		settings_used = frappe.get_doc("Lead Import Job", job.name)
-		self.assertIn("Messe 2026", json.loads(settings_used.new_links)["source"])
+		self.assertIn("Messe 2026", json.loads(settings_used.new_links)[source_field()])
 
 
 class TestBenchCommandWithChoices(LeadImportTestCase):
@@ -180,7 +192,7 @@ class TestBenchCommandWithChoices(LeadImportTestCase):
 		for name in getattr(self, "jobs", []):
 			frappe.delete_doc("Lead Import Job", name, force=True, ignore_permissions=True)
 		for source in ("Web", "Messe 2026"):
-			frappe.db.delete("Lead Source", source)
+			frappe.db.delete(source_doctype(), source)
 		frappe.db.commit()
 		super().tearDown()
 
@@ -216,9 +228,9 @@ class TestBenchCommandWithChoices(LeadImportTestCase):
 		frappe.db.commit()
 		result = self.command("--template", "TEMPLATE")
 		self.assertEqual((result["imported"], result["failed"]), (4, 1))
-		self.assertEqual(sorted(result["created"]["Lead Source"]), ["Messe 2026", "Web"])
+		self.assertEqual(sorted(result["created"][source_doctype()]), ["Messe 2026", "Web"])
 		frappe.db.rollback()
-		self.assertTrue(frappe.db.exists("Lead Source", "Messe 2026"))
+		self.assertTrue(frappe.db.exists(source_doctype(), "Messe 2026"))
 
 	def test_accept_suggestions_imports_every_row(self):
 		ensure_site_records()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import frappe
 
@@ -66,6 +68,22 @@ class LeadImportTestCase(IntegrationTestCase):
 		return self.run_job(job.name)
 
 
+@contextmanager
+def outside_tests() -> Iterator[None]:
+	"""Frappe as on a real site, where it skips what it skips in tests (gravatar look-ups): Frappe 15
+	asks frappe.flags.in_test, Frappe 16 frappe.in_test."""
+	had_module_flag = hasattr(frappe, "in_test")
+	frappe.flags.in_test = False
+	if had_module_flag:
+		frappe.in_test = False
+	try:
+		yield
+	finally:
+		frappe.flags.in_test = True
+		if had_module_flag:
+			frappe.in_test = True
+
+
 def insert_lead(**values) -> str:
 	"""A Lead inserted as the importer inserts: ERPNext's Contact hook would otherwise commit the test's data."""
 	with commits_held():
@@ -77,6 +95,26 @@ def first_name_required() -> bool:
 	from intellicon_leads.lead_import.schema import lead_schema
 
 	return "first_name" in {f.fieldname for f in lead_schema().required}
+
+
+def source_field() -> str:
+	"""The Lead's source: `source` (a Lead Source), or ERPNext 16's `utm_source` (Frappe's UTM Source)."""
+	from intellicon_leads.lead_import.schema import lead_schema
+
+	return lead_schema().resolve("source")
+
+
+def source_doctype() -> str:
+	from intellicon_leads.lead_import.schema import lead_schema
+
+	return lead_schema()[source_field()].link_doctype
+
+
+def add_source(name: str) -> str:
+	"""A source record, made as an import makes one (Lead Source or UTM Source)."""
+	from intellicon_leads.lead_import.links import create_link
+
+	return create_link(source_doctype(), name)
 
 
 def no_name_message() -> str:
@@ -125,6 +163,9 @@ def make_user(email: str, roles: list[str]) -> str:
 		frappe.get_doc(
 			{"doctype": "User", "email": email, "first_name": email.split("@")[0], "send_welcome_email": 0}
 		).insert(ignore_permissions=True)
+	for role in roles:  # Frappe 16 has no Blogger: a role a test names exists
+		if not frappe.db.exists("Role", role):
+			frappe.get_doc({"doctype": "Role", "role_name": role, "desk_access": 1}).insert()
 	user = frappe.get_doc("User", email)
 	user.set("roles", [])
 	user.add_roles(*roles)

@@ -4,14 +4,36 @@ owner=$(stat -c %U "$bench_dir")
 owner_home=$(getent passwd "$owner" | cut -d: -f6)
 db_root_password=${INTELLICON_DB_ROOT_PASSWORD:-root}
 repo=${repo:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+# Frappe's major version on this bench: benches of two versions share one MariaDB server, so the test
+# sites of any but v15 carry the version in their names (a site's database is named after the site).
+frappe_major=$(sed -nE 's/^__version__ = "([0-9]+)\..*/\1/p' "$bench_dir/apps/frappe/frappe/__init__.py")
+site_suffix=""
+[ "$frappe_major" = 15 ] || site_suffix="-v$frappe_major"
+site_name() { echo "intellicon-$1$site_suffix.localhost"; }
+
+node_dir() { # a folder whose node is as new as apps/frappe's package.json asks ("engines": v16 wants 24)
+	local need dir major
+	need=$(python3 -c 'import json, re, sys; e = json.load(open(sys.argv[1])).get("engines", {}).get("node", ""); m = re.search(r"\d+", e); print(m.group(0) if m else 0)' "$bench_dir/apps/frappe/package.json")
+	for dir in ${INTELLICON_NODE_DIR:-} /usr/local/bin /usr/bin /opt/node*/bin; do
+		[ -x "$dir/node" ] || continue
+		major=$("$dir/node" -e 'console.log(process.versions.node.split(".")[0])')
+		if [ "$major" -ge "$need" ]; then
+			echo "$dir"
+			return
+		fi
+	done
+	echo "No node $need or newer for the bench at $bench_dir: set INTELLICON_NODE_DIR to its folder." >&2
+	echo /usr/bin
+}
+# What bench commands run with: the owner's bench CLI, then the node this bench's Frappe needs.
+bench_path="$owner_home/.local/bin:$(node_dir):/usr/local/bin:/usr/bin:/bin"
 
 as_owner() {
 	local cmd="cd '$bench_dir' && $*"
 	if [ "$(id -un)" = "$owner" ]; then
-		bash -c "$cmd"
+		PATH="$bench_path" bash -c "$cmd"
 	else
-		runuser -u "$owner" -- env HOME="$owner_home" CI="${CI:-1}" \
-			PATH="$owner_home/.local/bin:/usr/local/bin:/usr/bin:/bin" bash -c "$cmd"
+		runuser -u "$owner" -- env HOME="$owner_home" CI="${CI:-1}" PATH="$bench_path" bash -c "$cmd"
 	fi
 }
 

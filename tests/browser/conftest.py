@@ -16,6 +16,8 @@ from support import (
 	CHROMIUM_ARGS,
 	DESKTOP,
 	EMAIL_DOMAIN,
+	EMAIL_FIELD,
+	LEAD_DOCTYPE,
 	OUTSIDER,
 	PASSWORD,
 	SALES_USER,
@@ -55,16 +57,16 @@ def test_data(request):
 	admin = request.getfixturevalue("admin")
 	admin.ensure_user(SALES_USER, "Sam Sales", ["Sales User"])
 	admin.ensure_user(OUTSIDER, "Otto Outsider", ["Accounts User"])
-	for lead in admin.get_list("Lead", [["email_id", "like", f"%@{EMAIL_DOMAIN}"]], ["name"]):
-		admin.delete("Lead", lead["name"])
+	for lead in admin.get_list(LEAD_DOCTYPE, [[EMAIL_FIELD, "like", f"%@{EMAIL_DOMAIN}"]], ["name"]):
+		admin.delete(LEAD_DOCTYPE, lead["name"])
 	for job in admin.get_list("Lead Import Job", [["owner", "=", SALES_USER]], ["name"]):
 		admin.delete("Lead Import Job", job["name"])
 	if admin.exists("Lead Import Template", TEMPLATE):
 		admin.delete("Lead Import Template", TEMPLATE)
 	yield
 	# The Frappe tests may share this site (ERPNext's): leave no lead behind.
-	for lead in admin.get_list("Lead", [["email_id", "like", f"%@{EMAIL_DOMAIN}"]], ["name"]):
-		admin.delete("Lead", lead["name"])
+	for lead in admin.get_list(LEAD_DOCTYPE, [[EMAIL_FIELD, "like", f"%@{EMAIL_DOMAIN}"]], ["name"]):
+		admin.delete(LEAD_DOCTYPE, lead["name"])
 
 
 @pytest.fixture(scope="session")

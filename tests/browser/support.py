@@ -18,6 +18,10 @@ SALES_USER = "lil.sales@example.com"
 OUTSIDER = "lil.outsider@example.com"
 EMAIL_DOMAIN = "lil-test.example"
 TEMPLATE = "Trade Show Leads (browser test)"
+# The Lead the site's imports go to: scripts/browser-tests says "crm" for a site with Frappe CRM.
+LEAD_DOCTYPE, EMAIL_FIELD = (
+	("CRM Lead", "email") if os.environ.get("INTELLICON_UI_LEAD") == "crm" else ("Lead", "email_id")
+)
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(os.environ.get("INTELLICON_SCREENSHOTS", REPO / "artifacts" / "screenshots"))
 CHROMIUM_ARGS = [

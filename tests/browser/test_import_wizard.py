@@ -46,7 +46,7 @@ def test_import_with_failed_rows_then_fixed_and_reimported_with_the_template(
 	# The Import button on the Lead list opens the wizard.
 	page.goto("/app/lead")
 	page.get_by_role("button", name="Import", exact=True).click()
-	expect(page).to_have_url(re.compile(r"/app/lead-import$"))
+	expect(page).to_have_url(re.compile(r"/(?:app|desk)/lead-import$"))
 	wizard.expect_step("upload")
 	expect(wizard.next_button).to_be_disabled()
 	expect(page.locator(".lil-next-reason")).to_have_text("Choose a file to continue.")
@@ -144,7 +144,7 @@ def test_import_with_failed_rows_then_fixed_and_reimported_with_the_template(
 
 	# The job in Batch Jobs: counts, error summary, and Download Failed Records.
 	page.locator(".lil-job-link").click()
-	expect(page).to_have_url(re.compile(rf"/app/lead-import-job/{first_job}$"))
+	expect(page).to_have_url(re.compile(rf"/(?:app|desk)/lead-import-job/{first_job}$"))
 	job_form = page.locator(".frappe-control[data-fieldname=progress_html]")
 	expect(job_form.locator(".lil-status")).to_have_attribute("data-status", "Completed with Errors")
 	expect(job_form.locator("table.lil-error-summary tbody tr")).to_have_count(2)

@@ -362,3 +362,22 @@ def test_cli_check_applies_a_template_s_value_maps_and_records_to_create(tmp_pat
 	data = json.loads(cli("check", "--json", "--template", str(template), str(path)).stdout)
 	assert (data["imported"], data["failed"]) == (4, 1)
 	assert "'Unqualified' is not a valid Status" in data["failed_rows"][0]["message"]
+
+
+@pytest.mark.parametrize(
+	("value", "status"),
+	[
+		("Open - Not Contacted", "New"),
+		("Working - Contacted", "Contacted"),
+		("Nurturing", "Nurture"),
+		("Closed - Converted", "Converted"),
+		("Closed - Not Converted", "Unqualified"),
+		("Junk Lead", "Junk"),
+	],
+)
+def test_other_crms_statuses_match_frappe_crms_lead_statuses(value, status):
+	statuses = ["New", "Contacted", "Nurture", "Qualified", "Converted", "Unqualified", "Junk"]
+	field_ = Field("status", "Status", "Link", required=True, link_doctype="CRM Lead Status")
+	targets = LinkTargets("CRM Lead Status", [LinkRecord(s) for s in statuses], can_create=True)
+	choice = ValueCheck.for_field(field_, targets).suggest(value)
+	assert (choice.action, choice.value) == (MATCH, status)

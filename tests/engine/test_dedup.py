@@ -42,6 +42,14 @@ def test_rule_picks_a_normaliser_by_field_type_and_ignores_unknown_fields():
 	assert pairs["mobile_no"]("+44 20 7946 0000") == "442079460000"
 
 
+def test_a_rule_on_email_id_matches_by_the_email_field_of_a_lead_that_calls_it_email():
+	from test_mapping import CRM_LEAD_SCHEMA
+
+	pairs = dict(DuplicateRule(match_fields=("email_id", "email")).normalizers(CRM_LEAD_SCHEMA))
+	assert list(pairs) == ["email"]
+	assert pairs["email"](" Ann@Example.com") == "ann@example.com"
+
+
 def test_rule_rejects_unknown_actions_with_the_valid_ones():
 	with pytest.raises(ValueError, match="Skip, Update, Fill empty fields"):
 		DuplicateRule(action="Merge")

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from intellicon_leads.importer.aliases import HEADER_ALIASES
-from intellicon_leads.importer.fields import DEFAULT_LEAD_SCHEMA, Field
+from intellicon_leads.importer.fields import DEFAULT_LEAD_SCHEMA, Field, Schema
 from intellicon_leads.importer.mapping import (
 	FAILED_FILE_COLUMNS,
 	MappingError,
@@ -628,3 +628,39 @@ def test_erpnext_links_named_like_an_export_column_do_not_take_it():
 		assert (column.fieldname, column.method) == ("company_name", "alias"), header
 	columns = suggest_mapping(["Territory", "Campaign"], erpnext).columns
 	assert [c.fieldname for c in columns] == ["territory", "campaign_name"]
+
+
+# Frappe CRM's CRM Lead names two fields its own way: email, organization.
+
+CRM_LEAD_SCHEMA = Schema(
+	"CRM Lead",
+	(
+		Field("first_name", "First Name", "Data", required=True),
+		Field("last_name", "Last Name", "Data"),
+		Field("email", "Email", "Email"),
+		Field("mobile_no", "Mobile No", "Phone"),
+		Field("organization", "Organization", "Data"),
+		Field("status", "Status", "Link", required=True, link_doctype="CRM Lead Status"),
+		Field("source", "Source", "Link", link_doctype="CRM Lead Source"),
+		Field("lead_owner", "Lead Owner", "Link", link_doctype="User"),
+	),
+)
+
+
+def test_a_crm_leads_email_and_organization_take_the_aliases_erpnext_fields_have():
+	headers = ["First Name", "Email Address", "Company", "Lead Status", "Lead Source", "Contact Owner"]
+	assert {h: f for h, (f, _m) in mapped(headers, CRM_LEAD_SCHEMA).items()} == {
+		"First Name": "first_name",
+		"Email Address": "email",
+		"Company": "organization",
+		"Lead Status": "status",
+		"Lead Source": "source",
+		"Contact Owner": "lead_owner",
+	}
+
+
+def test_a_schema_resolves_a_field_named_as_in_another_lead():
+	assert CRM_LEAD_SCHEMA.resolve("email_id") == "email"
+	assert CRM_LEAD_SCHEMA.resolve("company_name") == "organization"
+	assert DEFAULT_LEAD_SCHEMA.resolve("email") == "email_id"
+	assert CRM_LEAD_SCHEMA.resolve("city") is None

@@ -6,6 +6,7 @@ from frappe import _
 from frappe.model.document import Document
 
 from intellicon_leads.importer.dedup import DuplicateRule
+from intellicon_leads.lead_import import target
 from intellicon_leads.lead_import.schema import lead_schema
 from intellicon_leads.lead_import.splitting import DEFAULT_CHUNK_SIZE, DEFAULT_PARALLEL_CHUNKS, MIN_CHUNK_SIZE
 
@@ -18,8 +19,9 @@ class LeadImportSettings(Document):
 		self.batch_size = min(max(self.batch_size or 500, 1), 5000)
 		self.chunk_size = max(self.chunk_size or DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE)
 		self.parallel_chunks = max(self.parallel_chunks or DEFAULT_PARALLEL_CHUNKS, 1)
-		schema = lead_schema()
-		unknown = [row.fieldname for row in self.duplicate_match_fields if row.fieldname not in schema]
+		target.check_choice(self.lead_doctype)
+		schema = lead_schema(self.lead_doctype or target.automatic())
+		unknown = [row.fieldname for row in self.duplicate_match_fields if not schema.resolve(row.fieldname)]
 		if unknown:
 			frappe.throw(
 				_("{0} cannot be used to find duplicates: it is not an importable Lead field.").format(
@@ -28,9 +30,12 @@ class LeadImportSettings(Document):
 			)
 
 	def duplicate_rule(self) -> DuplicateRule:
-		fields = tuple(dict.fromkeys(row.fieldname for row in self.duplicate_match_fields if row.fieldname))
+		"""The rule for imports into the site's Lead, its match fields under that Lead's own names."""
+		schema = lead_schema()
+		chosen = [row.fieldname for row in self.duplicate_match_fields if row.fieldname]
+		fields = tuple(dict.fromkeys(schema.resolve(f) or f for f in chosen or DEFAULT_MATCH_FIELDS))
 		return DuplicateRule(
-			match_fields=fields or DEFAULT_MATCH_FIELDS,
+			match_fields=fields,
 			action=self.duplicate_action or "Skip",
 			in_file=self.in_file_duplicates or "Fail later rows",
 		)

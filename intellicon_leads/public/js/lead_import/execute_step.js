@@ -2,6 +2,7 @@
 import { call, download_url } from "./api";
 import { append, clear, download, format_count, h } from "./dom";
 import { FINAL_STATUSES, ImportProgress, JobWatcher } from "./progress";
+import { form_url, leads_url } from "./routes";
 import { choices_payload } from "./values_step";
 
 const FIRST_ERRORS = 10;
@@ -279,7 +280,7 @@ export class ExecuteStep {
 				h(
 					"a",
 					{
-						href: `/app/lead-import-job/${encodeURIComponent(job)}`,
+						href: form_url("Lead Import Job", job),
 						class: "lil-job-link",
 					},
 					__("Open import job {0}", [job])
@@ -338,7 +339,7 @@ export class ExecuteStep {
 			);
 		}
 		buttons.push(
-			h("a", { class: "btn btn-default", href: "/app/lead" }, __("View Leads")),
+			h("a", { class: "btn btn-default", href: leads_url() }, __("View Leads")),
 			this.import_another_button()
 		);
 		append(clear(this.finish_actions), [

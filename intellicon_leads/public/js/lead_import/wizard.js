@@ -4,6 +4,7 @@ import { clear, h, uid } from "./dom";
 import { ExecuteStep } from "./execute_step";
 import { MapStep } from "./map_step";
 import { PreviewStep } from "./preview_step";
+import { leads_url } from "./routes";
 import { STEPS, SUB_STEPS, WizardState } from "./state";
 import { UploadStep } from "./upload_step";
 import { ValuesStep } from "./values_step";
@@ -48,7 +49,7 @@ export class LeadImportWizard {
 				{ class: "lil-not-permitted", role: "alert" },
 				title ? h("h2", { class: "lil-title" }, title) : null,
 				h("p", {}, message),
-				h("a", { class: "btn btn-default btn-sm", href: "/app/lead" }, __("Back to Leads"))
+				h("a", { class: "btn btn-default btn-sm", href: leads_url() }, __("Back to Leads"))
 			)
 		);
 	}
