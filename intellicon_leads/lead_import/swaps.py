@@ -16,6 +16,10 @@ measured on a real site. Nothing else in the app replaces a Frappe function.
   writing namesakes at once picked the same number, and the later insert waited for the other's batch,
   then failed. Each number is claimed with a named lock held until the batch ends, as the duplicate keys
   are; a number another session holds is skipped.
+- `frappe.enqueue` runs Frappe's clean-up of a deleted document's references (delete_dynamic_links)
+  at once, in the batch's transaction. Frappe (15 and 16) queues one background job per deleted
+  document; Frappe 16 also refuses to queue past 750 waiting jobs, so an undo of a few thousand
+  leads would stop with "Too many queued background jobs", and on 15 it floods the queue.
 """
 
 from __future__ import annotations
@@ -33,13 +37,15 @@ from intellicon_leads.lead_import.locks import key_lock_name, release_key_locks
 
 _GRAVATAR = "has_gravatar"
 _NUMBERED = "append_number_if_name_exists"
+_DYNAMIC_LINKS = "frappe.model.delete_doc.delete_dynamic_links"
 _depth = 0  # writing_batch may be entered again inside a batch: only the outermost swaps and restores
 
 
 @contextmanager
 def writing_batch() -> Iterator[None]:
-	"""Frappe as a batch of imported leads needs it: commits held, no gravatar look-ups, numbered names
-	claimed; everything as it was afterwards, whatever the batch raised."""
+	"""Frappe as a batch of imported (or undone) leads needs it: commits held, no gravatar look-ups,
+	numbered names claimed, references of deleted leads cleaned up at once; everything as it was
+	afterwards, whatever the batch raised."""
 	global _depth
 	if _depth:
 		_depth += 1
@@ -55,14 +61,17 @@ def writing_batch() -> Iterator[None]:
 	replacements = {_GRAVATAR: _no_gravatar, _NUMBERED: _numbered_name_claimed(originals[_NUMBERED])}
 	frappe.db.after_commit.add(release_key_locks)  # the name claims end with the batch
 	frappe.db.after_rollback.add(release_key_locks)
+	enqueue = frappe.enqueue
 	_depth = 1
 	try:
 		with commits_held():
 			for attribute, original in originals.items():
 				_swap_everywhere(attribute, original, replacements[attribute])
+			frappe.enqueue = _reference_clean_up_now(enqueue)
 			try:
 				yield
 			finally:
+				frappe.enqueue = enqueue
 				for attribute, original in originals.items():
 					_swap_everywhere(attribute, replacements[attribute], original)
 	finally:
@@ -102,6 +111,17 @@ def _numbered_name_claimed(original: Callable) -> Callable:
 		return name
 
 	return append_number_claimed
+
+
+def _reference_clean_up_now(enqueue: Callable) -> Callable:
+	def enqueue_or_run(method, *args, **kwargs):
+		if method != _DYNAMIC_LINKS:
+			return enqueue(method, *args, **kwargs)
+		from frappe.model.delete_doc import delete_dynamic_links
+
+		delete_dynamic_links(kwargs["doctype"], kwargs["name"])
+
+	return enqueue_or_run
 
 
 def _claim_name(doctype: str, name: str) -> bool:

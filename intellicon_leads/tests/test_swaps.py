@@ -30,6 +30,7 @@ class TestWritingBatch(IntegrationTestCase):
 		# Frappe's Contact imports both by name: the swap must reach it, not only frappe.utils.
 		importlib.import_module("frappe.contacts.doctype.contact.contact")
 		self.before = holders()
+		self.enqueue = frappe.enqueue
 
 	def test_a_batch_that_raised_leaves_frappe_as_it_was(self):
 		contact = sys.modules["frappe.contacts.doctype.contact.contact"]
@@ -39,9 +40,11 @@ class TestWritingBatch(IntegrationTestCase):
 				contact.append_number_if_name_exists, self.before[(contact.__name__, SWAPPED[1])]
 			)
 			self.assertIn("commit", vars(frappe.db), "commits are held inside a batch")
+			self.assertIsNot(frappe.enqueue, self.enqueue)
 			1 / 0  # the batch raises
 		self.assertEqual(holders(), self.before)
 		self.assertIs(frappe.utils.has_gravatar, self.before[("frappe.utils", "has_gravatar")])
+		self.assertIs(frappe.enqueue, self.enqueue)
 		self.assertNotIn("commit", vars(frappe.db))
 
 	def test_a_batch_inside_a_batch_keeps_the_swaps_until_the_outer_one_ends(self):

@@ -75,6 +75,24 @@ class TestUndoImport(LeadImportTestCase):
 		self.assertIsNone(job.undo_file)
 		self.assertEqual((job.runs[-1].run_type, job.runs[-1].deleted, job.runs[-1].restored), ("Undo", 2, 1))
 
+	def test_an_undo_cleans_up_the_deleted_leads_references_at_once_not_one_background_job_each(self):
+		"""Frappe queues a job per deleted document, and Frappe 16 refuses past 750 waiting jobs."""
+		queued: list[str] = []
+		enqueue = frappe.enqueue
+
+		def recording_enqueue(method, *args, **kwargs):
+			queued.append(method if isinstance(method, str) else method.__name__)
+			return enqueue(method, *args, **kwargs)
+
+		frappe.enqueue = recording_enqueue
+		try:
+			job = self.undo()
+		finally:
+			frappe.enqueue = enqueue
+		self.assertEqual((job.status, job.deleted), ("Undone", 2))
+		self.assertIn("intellicon_leads.lead_import.jobs.process_job", queued, "the recording works")
+		self.assertNotIn("frappe.model.delete_doc.delete_dynamic_links", queued)
+
 	def test_a_lead_edited_after_the_import_is_kept_and_listed(self):
 		frappe.db.set_value("Lead", self.ann, "city", "Paris")
 		job = self.undo()
