@@ -250,7 +250,7 @@ class FrappeStore:
 		# an import, lists would grow by hundreds of rows a second. The messages cost 12-17% of Documents
 		# mode's time too (measured: 222 rows/s with them, 248-261 without).
 		doc.flags.notify_update = False
-		target.complete(doc)
+		target.complete(doc, new=True)
 		doc.insert(set_name=name, ignore_links=self._documents.links_checked)
 		self._remember(doc.name, record)
 		return doc.name
@@ -261,7 +261,7 @@ class FrappeStore:
 		else:
 			doc = frappe.get_doc(self.doctype, name)
 			doc.update(values)
-			target.complete(doc)
+			target.complete(doc, new=False)
 			doc.save()
 		return name
 

@@ -58,11 +58,19 @@ def of_job(job) -> str:
 	return job.get("lead_doctype") or LEAD_DOCTYPE
 
 
-def complete(doc) -> None:
-	"""What a Lead's controller demands that other CRMs' exports never carry, filled where the row left
-	it empty. Frappe CRM refuses a lead whose status is of the Lost kind (Junk, Unqualified) without a
-	lost reason: such a lead is imported with the reason "Other" and a note saying why."""
-	if doc.doctype != CRM_LEAD_DOCTYPE or doc.get("lost_reason") or not doc.get("status"):
+def complete(doc, new: bool) -> None:
+	"""What Frappe CRM gives a lead made in its own UI, or demands of it, where the row left it empty.
+
+	- Its New Lead dialog makes the user its owner, and a sales user sees only the leads they own or
+	  are assigned: a new lead with no Lead Owner in the file is the importing user's.
+	- It refuses a lead whose status is of the Lost kind (Junk, Unqualified) without a lost reason,
+	  which other CRMs' exports never carry: such a lead gets the reason "Other" and a note saying why.
+	"""
+	if doc.doctype != CRM_LEAD_DOCTYPE:
+		return
+	if new and not doc.get("lead_owner"):
+		doc.lead_owner = frappe.session.user
+	if doc.get("lost_reason") or not doc.get("status"):
 		return
 	if frappe.get_cached_value("CRM Lead Status", doc.status, "type") != "Lost":
 		return

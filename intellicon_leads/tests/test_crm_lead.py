@@ -128,6 +128,8 @@ class TestImportIntoCrmLead(LeadImportTestCase):
 			(cid.lost_reason, cid.lost_notes), ("Other", "Imported as Junk: the file gave no reason.")
 		)
 		self.assertEqual(leads["dee@crm.example.com"].status, "New")
+		# No owner in the file: the importing user's, as Frappe CRM's New Lead does, so that they see it.
+		self.assertEqual(leads["dee@crm.example.com"].lead_owner, "Administrator")
 		self.assertEqual(
 			frappe.db.get_value("Lead Import Job", job.name, "lead_doctype"), CRM_LEAD, "the job says where"
 		)

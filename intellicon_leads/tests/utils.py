@@ -90,7 +90,28 @@ def complete_setup() -> None:
 	frappe.db.set_single_value("System Settings", "setup_complete", 1)
 	if frappe.db.has_column("Installed Application", "is_setup_complete"):
 		frappe.db.set_value("Installed Application", {"name": ("is", "set")}, "is_setup_complete", 1)
+	ensure_fiscal_year()
 	frappe.db.commit()
+
+
+def ensure_fiscal_year() -> None:
+	"""ERPNext's desk asks for today's fiscal year on every page once set up (a modal when there is
+	none); a site made without its setup wizard has none."""
+	if not frappe.db.exists("DocType", "Fiscal Year"):
+		return
+	today = frappe.utils.getdate()
+	covering = {"year_start_date": ("<=", today), "year_end_date": (">=", today)}
+	if not frappe.db.exists("Fiscal Year", covering):
+		frappe.get_doc(
+			{
+				"doctype": "Fiscal Year",
+				"year": str(today.year)
+				if not frappe.db.exists("Fiscal Year", str(today.year))
+				else f"{today.year}-lead-import",
+				"year_start_date": f"{today.year}-01-01",
+				"year_end_date": f"{today.year}-12-31",
+			}
+		).insert(ignore_permissions=True)
 
 
 def insert_lead(**values) -> str:

@@ -119,6 +119,14 @@ class Screenshots:
 		page.wait_for_timeout(300)
 
 
+def lead_source_link(admin: SiteClient) -> tuple[str, str]:
+	"""The Lead's source field and the DocType it links to: source (Lead Source), or ERPNext 16's
+	utm_source (UTM Source)."""
+	fields = {f["fieldname"]: f for f in admin.get_doc("DocType", LEAD_DOCTYPE)["fields"]}
+	name = "source" if "source" in fields else "utm_source"
+	return name, fields[name]["options"]
+
+
 def lead_requires_first_name(admin: SiteClient) -> bool:
 	"""The app's own Lead requires a First Name; ERPNext's Lead requires no field at all."""
 	fields = admin.get_doc("DocType", "Lead")["fields"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from playwright.sync_api import expect
-from support import EMAIL_DOMAIN, SALES_USER, SiteClient
+from support import EMAIL_DOMAIN, SALES_USER, SiteClient, lead_source_link
 from wizard import Wizard, write_xlsx
 
 HEADER = ["First Name", "Last Name", "Email", "Company", "Lead Status", "Lead Source", "No. of Employees"]
@@ -61,7 +61,8 @@ def test_a_salesforce_export_imports_by_accepting_every_suggestion(
 	expect(employees.locator("tr[data-value='1,200'] .lil-value-reason")).to_have_text(
 		"1,200 falls in the range 1000+."
 	)
-	sources = page.locator('.lil-values-column[data-fieldname="source"]')
+	source_field, source_doctype = lead_source_link(admin)
+	sources = page.locator(f'.lil-values-column[data-fieldname="{source_field}"]')
 	expect(sources.locator(f"tr[data-value='{source}'] select option:checked")).to_have_text(
 		f"Create {source} (suggested)"
 	)
@@ -76,20 +77,20 @@ def test_a_salesforce_export_imports_by_accepting_every_suggestion(
 	page.get_by_role("button", name="Check File").click()
 	dry_run = page.locator(".lil-dry-run")
 	expect(dry_run.locator(".lil-count").filter(has_text="Would be imported").locator("dd")).to_have_text("4")
-	assert not admin.exists("Lead Source", source)
+	assert not admin.exists(source_doctype, source)
 	page.get_by_role("button", name="Start Import").click()
 	wizard.wait_for_status("Completed with Errors")
 	expect(wizard.count("imported")).to_have_text("4")
 	# Only the row Frappe itself refuses fails: an email address that is not one.
 	expect(wizard.count("failed")).to_have_text("1")
 	screenshots.take(page, "salesforce-imported")
-	assert admin.exists("Lead Source", source)
+	assert admin.exists(source_doctype, source)
 	leads = {
 		lead["first_name"]: lead
 		for lead in admin.get_list(
 			"Lead",
 			[["email_id", "like", f"%.sf.{run_id}@{EMAIL_DOMAIN}"]],
-			["first_name", "status", "source", "no_of_employees", "company_name"],
+			["first_name", "status", source_field, "no_of_employees", "company_name"],
 		)
 	}
 	assert {name: (lead["status"], lead["no_of_employees"]) for name, lead in leads.items()} == {
@@ -98,7 +99,7 @@ def test_a_salesforce_export_imports_by_accepting_every_suggestion(
 		"Cid": ("Lead", "201-500"),
 		"Dee": ("Do Not Contact", "11-50"),
 	}
-	assert {lead["source"] for lead in leads.values()} == {source}
+	assert {lead[source_field] for lead in leads.values()} == {source}
 	assert leads["Ann"]["company_name"] == "Acme"
 
 	# A second export of the same layout: the template's choices are applied, nothing to change.
