@@ -13,7 +13,6 @@ from typing import Any
 
 import frappe
 from frappe import _
-from frappe.utils import now_datetime
 
 from intellicon_leads.importer.fixing import RETRY_AS_IS_KINDS, FixedRowsTable, apply_edits, cell_errors
 from intellicon_leads.importer.pipeline import FAILED, IMPORTED, SKIPPED, UPDATED, BatchReport, ImportResult

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import frappe
 from frappe import _
 from frappe.model.naming import make_autoname, parse_naming_series
-from frappe.utils import cint, now_datetime, strip_html
+from frappe.utils import now_datetime, strip_html
 
 from intellicon_leads.importer.choices import LinkTargets
 from intellicon_leads.importer.dedup import NORMALIZERS, normalize_text
