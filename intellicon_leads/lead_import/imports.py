@@ -230,22 +230,13 @@ def _create_job(
 	header, file_format, sheet_name = file_header(file_url, sheet, encoding)
 	fields = _resolved(header, mapping)
 	saved = template_doc or (templates.load(template) if template else None)
-	# Choices made on another Lead (a template from ERPNext 15 on ERPNext 16 or Frappe CRM) name its fields.
 	field_of = lead_schema().resolve
-	maps: dict[str, dict] = {}
-	for fieldname, pairs in [
-		*(saved.value_maps if saved else {}).items(),
-		*(json_argument(value_maps) or {}).items(),
-	]:
-		key = field_of(fieldname) or fieldname
-		maps[key] = {**maps.get(key, {}), **pairs}
-	links: dict[str, list] = {}
-	for fieldname, names in [
-		*(saved.new_links if saved else {}).items(),
-		*(json_argument(new_links) or {}).items(),
-	]:
-		key = field_of(fieldname) or fieldname
-		links[key] = list(dict.fromkeys([*links.get(key, []), *names]))
+	maps = _by_field(
+		field_of, saved.value_maps if saved else {}, json_argument(value_maps), merge=_merge_maps
+	)
+	links = _by_field(
+		field_of, saved.new_links if saved else {}, json_argument(new_links), merge=_merge_names
+	)
 	doc = settings()
 	lead_doctype = target.lead_doctype()
 	write_mode, write_mode_note = write_mode_for(lead_doctype, doc.write_mode or DOCUMENTS)
@@ -274,6 +265,25 @@ def _create_job(
 	files.attach_to(file_url, JOB_DOCTYPE, job.name)
 	remember_columns(header, fields)
 	return job
+
+
+def _by_field(field_of, *choices, merge) -> dict:
+	"""Choices per field, a template's then the wizard's, under this site's field names (a template
+	made on ERPNext 15 names ERPNext 15's fields on ERPNext 16 or Frappe CRM)."""
+	merged: dict = {}
+	for by_field in choices:
+		for fieldname, value in (by_field or {}).items():
+			key = field_of(fieldname) or fieldname
+			merged[key] = merge(merged.get(key), value)
+	return merged
+
+
+def _merge_maps(earlier: dict | None, later: dict) -> dict:
+	return {**(earlier or {}), **later}
+
+
+def _merge_names(earlier: list | None, later: list) -> list:
+	return list(dict.fromkeys([*(earlier or []), *later]))
 
 
 def job_status(job_name: str) -> dict:
