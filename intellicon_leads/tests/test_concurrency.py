@@ -112,8 +112,8 @@ class TestNamesTakenMeanwhile(LeadImportTestCase):
 		frappe.db.delete("Lead", {"email_id": ("like", f"%@{self.DOMAIN}")})
 		frappe.db.commit()
 
-	def new_job(self) -> str:
-		row = ["Namesake", "Taken", f"n@{self.DOMAIN}", "", "", ""]
+	def new_job(self, last_name: str = "Taken") -> str:
+		row = ["Namesake", last_name, f"n@{self.DOMAIN}", "", "", ""]
 		file = files.save_upload("namesake.csv", csv_bytes([row]))
 		mapping = ["first_name", "last_name", "email_id", "mobile_no", "company_name", "status"]
 		job = imports.create_job(file.file_url, mapping).name
@@ -149,6 +149,29 @@ class TestNamesTakenMeanwhile(LeadImportTestCase):
 			other.rollback()
 		self.assertTrue(other_still_writing, "the import waited for the other import's batch")
 		self.assertEqual(self.contact_of_the_lead(job), ["Namesake Taken-2"])
+
+	def test_a_bare_name_another_import_is_writing_is_numbered_without_waiting_for_it(self):
+		"""The first Contact of a person takes the bare name: one another chunk is writing is not waited for."""
+		job = self.new_job(last_name="Taken Anew")  # no Contact has this name yet
+		other = self.others[0]
+		with other.cursor() as cursor:
+			cursor.execute("begin")
+			cursor.execute(
+				"select get_lock(%s, 0)", (key_lock_name("Contact", "name", "Namesake Taken Anew"),)
+			)
+			cursor.execute(
+				"insert into `tabContact` (name, first_name) values ('Namesake Taken Anew', 'Namesake')"
+			)
+		timer = threading.Timer(30, other.commit)
+		timer.start()
+		try:
+			JobRunner(job).run()
+			other_still_writing = timer.is_alive()
+		finally:
+			timer.cancel()
+			other.rollback()
+		self.assertTrue(other_still_writing, "the import waited for the other import's batch")
+		self.assertEqual(self.contact_of_the_lead(job), ["Namesake Taken Anew-1"])
 
 	def test_a_contact_name_taken_by_another_transaction_meanwhile_is_numbered_again(self):
 		"""A transaction that claims nothing (a user saving a Contact): the row waits, then is written again."""
