@@ -18,7 +18,7 @@ from intellicon_leads.importer.choices import LinkTargets
 from intellicon_leads.importer.dedup import NORMALIZERS, normalize_text
 from intellicon_leads.importer.fields import Schema
 from intellicon_leads.importer.store import BatchConflict, ExistingRecord, Interrupted, WriteResult
-from intellicon_leads.lead_import import links, target
+from intellicon_leads.lead_import import erpnext_fast, links, target
 from intellicon_leads.lead_import.locks import is_lock_conflict, key_lock_name, release_key_locks
 from intellicon_leads.lead_import.swaps import writing_batch
 
@@ -63,13 +63,18 @@ def write_mode_for(doctype: str, wanted: str) -> tuple[str, str]:
 	if wanted != FAST:
 		return DOCUMENTS, ""
 	module = frappe.get_meta(doctype).module
-	if module == OWN_LEAD_MODULE:
-		return FAST, ""
-	return DOCUMENTS, _(
-		"Fast mode writes only the Lead this app provides. This site's Lead belongs to {0} and its "
-		"controller does more on every insert (ERPNext's creates a Contact for each lead), so the "
-		"import runs in Documents mode."
-	).format(module)
+	if module != OWN_LEAD_MODULE and not erpnext_fast.writes(doctype):
+		return DOCUMENTS, _(
+			"Fast mode writes the Lead this app provides and ERPNext's Lead. This site's {0} belongs to "
+			"{1}, whose controller Fast mode does not reproduce, so the import runs in Documents mode."
+		).format(doctype, module)
+	reason = erpnext_fast.why_not(doctype)
+	if reason:
+		return DOCUMENTS, _(
+			"Fast mode writes what the Lead's own code writes, and here {0}, so the import runs in "
+			"Documents mode."
+		).format(reason)
+	return FAST, ""
 
 
 class FrappeStore:
@@ -108,6 +113,7 @@ class FrappeStore:
 		self._indexes: dict[str, dict[str, str]] = {}
 		self._links: dict[str, dict[str, str | None]] = {}
 		self._fast_rows: FastRows | None = None
+		self._with_contacts: erpnext_fast.LeadsWithContacts | None = None
 		self._documents: DocumentShortcuts | None = None
 
 	# -- keys held by the batch -------------------------------------------------------------------
@@ -137,6 +143,7 @@ class FrappeStore:
 		self._indexes.clear()
 		self._links.clear()
 		self._fast_rows = None
+		self._with_contacts = None
 		self._documents = None
 
 	# -- look-ups --------------------------------------------------------------------------------
@@ -256,7 +263,8 @@ class FrappeStore:
 		return doc.name
 
 	def _update(self, name: str, values: dict[str, Any]) -> str:
-		if self.mode == FAST:
+		# ERPNext's Lead recomputes its name and title on save: its updates go through the controller.
+		if self.mode == FAST and not erpnext_fast.writes(self.doctype):
 			frappe.db.set_value(self.doctype, name, values)
 		else:
 			doc = frappe.get_doc(self.doctype, name)
@@ -321,7 +329,17 @@ class FrappeStore:
 	def _bulk_insert(self, records: list[dict[str, Any]]) -> list[WriteResult]:
 		if self._fast_rows is None:
 			self._fast_rows = FastRows(self.doctype, block=len(records), reserve=self.reserve)
+			if erpnext_fast.writes(self.doctype):
+				self._with_contacts = erpnext_fast.LeadsWithContacts(
+					self._fast_rows, self._through_controller
+				)
 		rows = self._fast_rows
+		if self._with_contacts:
+			results = self._with_contacts.write(records, self._held)
+			for record, result in zip(records, results, strict=True):
+				if result.name:
+					self._remember(result.name, record)
+			return results
 		prepared = [rows.prepare(record) for record in records]
 		columns = rows.columns(prepared)
 		frappe.db.savepoint(_SAVEPOINT)
@@ -337,6 +355,25 @@ class FrappeStore:
 		for row in prepared:
 			self._remember(row["name"], row)
 		return [WriteResult(name=row["name"]) for row in prepared]
+
+	def _through_controller(self, record: dict[str, Any], name: str | None) -> WriteResult:
+		if self._documents is None:
+			self._documents = DocumentShortcuts(self.doctype, self.reserve)
+		return self._guarded(lambda: self._insert_document(record, name))
+
+	def _held(self, write: Callable[[], None]) -> bool:
+		"""`write` under a savepoint: True if it held, else rolled back (a lock conflict still raises)."""
+		frappe.db.savepoint(_BATCH_SAVEPOINT)
+		try:
+			write()
+		except Exception as exc:
+			if is_lock_conflict(exc):
+				raise
+			frappe.db.rollback(save_point=_BATCH_SAVEPOINT)
+			frappe.clear_messages()
+			return False
+		frappe.db.release_savepoint(_BATCH_SAVEPOINT)
+		return True
 
 
 class FastRows:
