@@ -186,6 +186,11 @@ def report(results: list[dict], baseline: dict, size: int) -> None:
 			f"{'':<22}status {r['status']}{split}{joined}, worker wall time {r['wall']:.1f} s, "
 			f"peak RSS per worker {', '.join(f'{p:.0f}' for p in r['peaks_mb'])} MB, "
 			f"leads now {r['leads']['leads']:,} (digest {r['leads']['digest']})"
+			+ (
+				f", contacts {r['leads']['contacts']:,} (digest {r['leads']['contacts_digest']})"
+				if "contacts" in r["leads"]
+				else ""
+			)
 		)
 		if "bare_loop" in r:
 			loop = r["bare_loop"]
@@ -208,6 +213,13 @@ def report(results: list[dict], baseline: dict, size: int) -> None:
 				f"{one['duration']:.1f} s, {one['duration'] / many['duration']:.2f}x faster; counts "
 				f"{'identical' if same_counts else 'DIFFERENT'}, leads {'identical' if same_leads else 'DIFFERENT'}"
 			)
+	firsts = [r for r in results if r["workers"] == 1]
+	for other in firsts[1:]:
+		same = firsts[0]["leads"] == other["leads"] and all(firsts[0][k] == other[k] for k in counted)
+		print(
+			f"{firsts[0]['mode']} and {other['mode']} (1 worker): counts, leads"
+			f"{' and contacts' if 'contacts' in other['leads'] else ''} {'identical' if same else 'DIFFERENT'}"
+		)
 	print(
 		f"{'Frappe Data Import':<22}{baseline['rows']:>9,}{baseline['imported']:>10,}{'':>9}{'':>8}"
 		f"{baseline['seconds']:>8.1f}{baseline['rows_per_second']:>9,}{'':>10}{1:>6.1f}x"

@@ -117,7 +117,9 @@ def chunks(job: str) -> dict:
 
 
 def fingerprint() -> dict:
-	"""What the leads are, whatever their names: a digest of every lead's importable values."""
+	"""What the leads are, whatever their names: a digest of every lead's importable values; on
+	ERPNext's Lead also of the Contacts made for them (every column but names and stamps, with their
+	email, phone and link rows and the lead they link to)."""
 	import hashlib
 
 	from intellicon_leads.lead_import.schema import lead_schema
@@ -126,7 +128,30 @@ def fingerprint() -> dict:
 	rows = frappe.db.sql(f"select {', '.join(f'`{f}`' for f in fields)} from `tabLead`", as_list=True)
 	lines = sorted("\x1f".join("" if v is None else str(v) for v in row) for row in rows)
 	digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
-	return {"leads": len(lines), "digest": digest}
+	return {"leads": len(lines), "digest": digest, **_contacts_fingerprint()}
+
+
+def _contacts_fingerprint() -> dict:
+	import hashlib
+	import re
+
+	if not frappe.db.exists("DocType", "Contact") or frappe.get_meta("Lead").module != "CRM":
+		return {}
+	stamps = {"name", "creation", "modified", "owner", "modified_by", "parent", "idx"}
+	children: dict[str, list[str]] = {}
+	for table in ("Contact Email", "Contact Phone", "Dynamic Link"):
+		for row in frappe.db.sql(f"select * from `tab{table}` where parenttype = 'Contact'", as_dict=True):
+			if table == "Dynamic Link" and row.link_doctype == "Lead":
+				row.link_name = frappe.db.get_value("Lead", row.link_name, "email_id") or ""
+			values = "|".join(f"{k}={row[k]}" for k in sorted(row) if k not in stamps)
+			children.setdefault(row.parent, []).append(values)
+	lines = []
+	for row in frappe.db.sql("select * from `tabContact`", as_dict=True):
+		base = re.sub(r"-\d+$", "", row.name)  # the number depends on which namesake came first
+		values = "|".join(f"{k}={row[k]}" for k in sorted(row) if k not in stamps)
+		lines.append(base + "|" + values + "|" + "|".join(sorted(children.get(row.name, []))))
+	digest = hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()[:16]
+	return {"contacts": len(lines), "contacts_digest": digest}
 
 
 def data_import(path: str, rows: str) -> dict:
