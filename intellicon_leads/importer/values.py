@@ -431,6 +431,12 @@ _NUMBER = re.compile(
 ).fullmatch
 _SCIENTIFIC = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]{1,3}").fullmatch
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]{1,12}(?:\.[0-9]+)?").fullmatch
+_CURRENCY_MARK = re.compile(_CURRENCY, re.IGNORECASE).search
+
+
+def shows_currency(text: str) -> bool:
+	"""True when a number is written with a currency sign or code: "$12.00", "1.234,50 EUR"."""
+	return _CURRENCY_MARK(text) is not None
 
 
 def _make_number_parser(field: Field) -> Parser:
