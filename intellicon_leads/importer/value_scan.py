@@ -21,7 +21,9 @@ from intellicon_leads.importer.choices import (
 	ValueChoice,
 	as_value_maps,
 )
+from intellicon_leads.importer.constants import SET_FOR_EVERY_LEAD
 from intellicon_leads.importer.fields import Field, Schema
+from intellicon_leads.importer.mapping import Constant
 from intellicon_leads.importer.reading import Row
 from intellicon_leads.importer.values import cell_text, value_key
 
@@ -36,6 +38,8 @@ class ValueCount:
 	count: int
 	valid: bool
 	choice: ValueChoice | None = None
+	# The value set for every lead (alone, or also written in the file); `count` is the rows it fills.
+	constant: bool = False
 
 	def to_dict(self) -> dict:
 		return {
@@ -43,6 +47,7 @@ class ValueCount:
 			"count": self.count,
 			"valid": self.valid,
 			"choice": self.choice.to_dict() if self.choice else None,
+			"constant": self.constant,
 		}
 
 
@@ -57,6 +62,8 @@ class ColumnValues:
 	values: list[ValueCount]
 	too_many: bool = False
 	can_create: bool = False
+	# The value set for every lead's field; a column with index -1 holds only it (no column is mapped).
+	constant: Constant | None = None
 
 	@property
 	def needs_match(self) -> list[ValueCount]:
@@ -78,6 +85,7 @@ class ColumnValues:
 			"rows_needing_match": sum(v.count for v in self.needs_match),
 			"too_many": self.too_many,
 			"can_create": self.can_create,
+			"constant": self.constant.to_dict() if self.constant else None,
 			"values": [v.to_dict() for v in self.values],
 		}
 
@@ -151,10 +159,15 @@ def review_values(
 	targets_for: Callable[[str], LinkTargets | None] = lambda doctype: None,
 	*,
 	choices: Mapping[str, Mapping[str, ValueChoice]] | None = None,
+	constants: Mapping[str, Constant] | None = None,
 ) -> ValueReview:
 	"""Read every row once and judge each distinct value of each choice column.
 
 	`choices` are choices already made (from a template): they replace the suggestion for their value.
+	`constants` (values for every lead) are judged as the file's values are, among the values of their
+	field's column: a constant that wins replaces the column's values (they are not imported), one the
+	file wins over counts the rows whose cell is empty. A field no column is mapped to gets a column of
+	its own, index -1, holding only its constant.
 	"""
 	columns = choice_columns(schema, fields)
 	review = ValueReview()
@@ -177,7 +190,54 @@ def review_values(
 				index, str(headers[index] or ""), field_, rows_with_value, values, None in counter, can_create
 			)
 		)
+	for field_, constant in _choice_constants(schema, constants):
+		_add_constant(review, field_, constant, targets_for, made.get(field_.fieldname, {}))
 	return review
+
+
+def _choice_constants(
+	schema: Schema, constants: Mapping[str, Constant] | None
+) -> list[tuple[Field, Constant]]:
+	"""Constants for Select, Link and Check fields, under the schema's names; check_constants refuses
+	the constants of other fields that cannot be used."""
+	picked = []
+	for name, constant in (constants or {}).items():
+		fieldname = schema.resolve(name)
+		if fieldname and constant.value.strip():
+			picked += [(field_, constant) for _, field_ in choice_columns(schema, [fieldname])]
+	return picked
+
+
+def _add_constant(
+	review: ValueReview,
+	field_: Field,
+	constant: Constant,
+	targets_for: Callable[[str], LinkTargets | None],
+	made: Mapping[str, ValueChoice],
+) -> None:
+	"""The constant among its field's values, counted as the rows it fills."""
+	column = next((c for c in review.columns if c.field.fieldname == field_.fieldname), None)
+	if column is None:
+		column = ColumnValues(-1, SET_FOR_EVERY_LEAD, field_, review.rows, [])
+		review.columns.append(column)
+		rows = review.rows
+	elif constant.file_wins:
+		rows = review.rows - column.rows
+	else:
+		column.values, column.rows, column.too_many, rows = [], review.rows, False, review.rows
+	targets = targets_for(field_.link_doctype) if field_.fieldtype == "Link" else None
+	column.can_create = bool(targets and targets.can_create and field_.link_doctype not in NEVER_CREATED)
+	key = value_key(constant.value)
+	same = next((v for v in column.values if value_key(v.value) == key), None)
+	if same is None:
+		same = _judge(constant.value, 0, ValueCheck.for_field(field_, targets), made.get(key))
+	else:
+		column.values.remove(same)
+	same.count += rows
+	same.constant = True
+	column.values.insert(0, same)
+	column.values.sort(key=lambda v: v.valid)
+	column.constant = constant
 
 
 def _judge(value: str, count: int, check: ValueCheck, made: ValueChoice | None) -> ValueCount:
