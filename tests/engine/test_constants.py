@@ -6,6 +6,7 @@ import json
 
 import pytest
 from lead_files import read_back, write_csv, write_xlsx
+from test_cli import cli
 
 from intellicon_leads.importer.choices import (
 	CREATE,
@@ -327,6 +328,36 @@ def test_a_template_s_constant_covers_a_required_field_in_the_suggested_mapping(
 	template = Template("No names", {}, constants={"first_name": Constant("Friend")})
 	assert suggest_mapping(["Email"], SCHEMA, template=template).missing_required == []
 	assert suggest_mapping(["Email"], SCHEMA).missing_required == ["first_name"]
+
+
+def test_cli_set_wins_and_default_lets_the_file_win(tmp_path):
+	rows = [["Ann", "Lee", "ann@example.com", "", "Open", ""], ["Bob", "Ray", "", "", "Open", ""]]
+	path = str(write_csv(tmp_path / "leads.csv", rows, HEADER))
+	# Every lead with one address: the second row is a duplicate of the first.
+	same = json.loads(cli("check", "--json", "--set", "email_id=team@example.com", path).stdout)
+	assert (same["imported"], same["failed"], same["in_file_duplicates"]) == (1, 1, 1)
+	assert same["constants"] == {"email_id": {"value": "team@example.com", "file_wins": False}}
+	# The file wins: only Bob, who has no address, takes it.
+	filled = json.loads(cli("check", "--json", "--default", "email_id=ann@example.com", path).stdout)
+	assert (filled["imported"], filled["in_file_duplicates"]) == (1, 1)
+	other = json.loads(cli("check", "--json", "--default", "email_id=team@example.com", path).stdout)
+	assert (other["imported"], other["in_file_duplicates"]) == (2, 0)
+
+
+def test_cli_refuses_a_bad_constant_with_one_line_naming_the_field(tmp_path):
+	path = str(write_csv(tmp_path / "leads.csv", ROWS, HEADER))
+	for args, named in (
+		(("--set", "status=Hot"), "every lead's Status"),
+		(("--default", "nosuchfield=1"), "'nosuchfield' cannot be set"),
+	):
+		out = cli("check", *args, path)
+		assert out.returncode == 2, out.stdout
+		assert named in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
+	malformed = cli("check", "--set", "statusHot", path)
+	assert malformed.returncode == 2 and "'statusHot' is not FIELD=VALUE" in malformed.stderr
+	accepted = cli("check", "--json", "--set", "status=Contacted", "--accept-suggestions", path)
+	assert json.loads(accepted.stdout)["imported"] == 3, accepted.stderr
+	assert "--default FIELD=VALUE" in cli("check", "--help").stdout
 
 
 def test_fixing_a_failed_row_does_not_ask_for_cells_a_constant_sets():
