@@ -26,7 +26,13 @@ from intellicon_leads.importer.pipeline import FAILED, ImportPipeline, ImportRes
 from intellicon_leads.importer.preview import FilePreview, display_value, preview_file
 from intellicon_leads.importer.reading import FileRejected, open_table
 from intellicon_leads.importer.store import MemoryStore
-from intellicon_leads.importer.value_scan import ValueReview, review_values, saved_choices
+from intellicon_leads.importer.value_scan import (
+	ValueReview,
+	count_text,
+	group_values,
+	review_values,
+	saved_choices,
+)
 from intellicon_leads.importer.vocabulary import country_names_in_english
 
 MB = 1024 * 1024
@@ -321,21 +327,25 @@ def print_preview(preview: FilePreview) -> None:
 
 
 def print_values(review: ValueReview) -> None:
-	print(f"\nValues in the whole file ({review.rows:,} rows):")
+	"""Per column, the values needing a match grouped by where they go: one line per target, however
+	many distinct values the column holds."""
+	print(f"\nValues in the whole file ({count_text(review.rows, 'row')}):")
 	if not review.columns:
 		print("  No mapped column holds dropdown, link or yes/no values.")
 	for column in review.columns:
-		needing = column.needs_match
-		state = f"{len(needing)} value(s) need a match" if needing else "all values valid"
-		print(f"  {column.header} -> {column.field.label}: {len(column.values)} distinct, {state}")
-		for value in needing[:20]:
-			choice = value.choice
-			target = f"'{choice.value}'" if choice.value else ""
-			print(
-				f"    '{_clip(value.value, 30)}' x{value.count:,}: {choice.action} {target} ({choice.reason})"
-			)
-		if len(needing) > 20:
-			print(f"    ... and {len(needing) - 20:,} more")
+		texts = column.texts()
+		state = (
+			f"{texts['needs_match']}, in {texts['rows_needing_match']}" if column.needs_match else "all valid"
+		)
+		print(f"  {column.header} -> {column.field.label}: {texts['distinct']}, {state}")
+		groups = group_values(column.values)
+		for group in groups[:20]:
+			target = f"'{group.target}'" if group.target else group.action
+			shown = ", ".join(f"'{_clip(v.value, 20)}'" for v in group.values[:3])
+			more = ", …" if len(group.values) > 3 else ""
+			print(f"    {target} <- {group.text()} ({shown}{more}): {group.reason}")
+		if len(groups) > 20:
+			print(f"    ... and {len(groups) - 20:,} more groups")
 
 
 def print_check(report: dict, result: ImportResult) -> None:

@@ -12,10 +12,18 @@ from dataclasses import dataclass, field
 
 from intellicon_leads.importer.choices import (
 	CHOICE_TYPES,
+	COUNTRY,
 	CREATE,
 	EMPTY,
 	MATCH,
 	NEVER_CREATED,
+	NEW_RECORD,
+	RANGE,
+	RECORD,
+	SPELLING,
+	TYPO,
+	VOCABULARY,
+	YES_NO,
 	LinkTargets,
 	ValueCheck,
 	ValueChoice,
@@ -28,6 +36,19 @@ from intellicon_leads.importer.reading import Row
 from intellicon_leads.importer.values import cell_text, value_key
 
 SAVED = "Saved choice."
+SAVED_RULE = "saved"
+# What a group of values one rule sends to one target has in common; other rules show their first reason.
+GROUP_REASONS = {
+	RANGE: "Numbers in the range {target}.",
+	SPELLING: "The option '{target}', written differently.",
+	VOCABULARY: "What other CRMs call '{target}'.",
+	TYPO: "Spellings close to '{target}'.",
+	RECORD: "Other names of '{target}'.",
+	COUNTRY: "Names and codes of {target}.",
+	YES_NO: "Words for {target}.",
+	NEW_RECORD: "Not like any existing record: a new one is created for each.",
+	SAVED_RULE: "Saved choices.",
+}
 # A column with more distinct values than this holds free text, not a list of choices.
 MAX_DISTINCT = 5000
 
@@ -69,6 +90,16 @@ class ColumnValues:
 	def needs_match(self) -> list[ValueCount]:
 		return [v for v in self.values if not v.valid]
 
+	def texts(self) -> dict[str, str]:
+		"""The column's counts as a UI shows them: "3 values need a match", "40 rows"."""
+		needing = self.needs_match
+		return {
+			"needs_match": needs_match_text(len(needing)),
+			"rows_needing_match": count_text(sum(v.count for v in needing), "row"),
+			"distinct": count_text(len(self.values), "value"),
+			"rows": count_text(self.rows, "row"),
+		}
+
 	def to_dict(self) -> dict:
 		return {
 			"index": self.index,
@@ -83,6 +114,8 @@ class ColumnValues:
 			"distinct": len(self.values),
 			"needs_match": len(self.needs_match),
 			"rows_needing_match": sum(v.count for v in self.needs_match),
+			"texts": self.texts(),
+			"groups": [g.to_dict() for g in group_values(self.values)],
 			"too_many": self.too_many,
 			"can_create": self.can_create,
 			"constant": self.constant.to_dict() if self.constant else None,
@@ -114,8 +147,77 @@ class ValueReview:
 		return {
 			"rows": self.rows,
 			"needs_match": self.needs_match,
+			"texts": {
+				"needs_match": needs_match_text(self.needs_match),
+				"rows": count_text(self.rows, "row"),
+			},
 			"columns": [c.to_dict() for c in self.columns],
 		}
+
+
+@dataclass
+class ValueGroup:
+	"""Values needing a match that one rule sends to one target ("1-10" <- 10 values, 40 rows).
+
+	A UI shows the group as one line and expands it to its values, each with its own count, choice and
+	reason, to change any one of them. Values to create, to leave empty or whose rows fail have no
+	common target: each action is one group of its own.
+	"""
+
+	action: str
+	target: str
+	rule: str
+	reason: str
+	values: list[ValueCount]
+
+	@property
+	def rows(self) -> int:
+		return sum(v.count for v in self.values)
+
+	def text(self) -> str:
+		return f"{count_text(len(self.values), 'value')}, {count_text(self.rows, 'row')}"
+
+	def to_dict(self) -> dict:
+		return {
+			"action": self.action,
+			"target": self.target,
+			"rule": self.rule,
+			"reason": self.reason,
+			"value_count": len(self.values),
+			"rows": self.rows,
+			"text": self.text(),
+			"values": [v.to_dict() for v in self.values],
+		}
+
+
+def group_values(values: Iterable[ValueCount]) -> list[ValueGroup]:
+	"""The values needing a match (as review_values lists them), grouped by rule and target, the groups
+	with the most rows first; valid values need no match and are left out."""
+	groups: dict[tuple[str, str, str], ValueGroup] = {}
+	for value in values:
+		choice = value.choice
+		if value.valid or choice is None:
+			continue
+		rule = SAVED_RULE if choice.reason == SAVED else choice.rule
+		target = choice.value if choice.action == MATCH else ""
+		group = groups.get((choice.action, target, rule))
+		if group is None:
+			template = GROUP_REASONS.get(rule)
+			shown = target.lower() if rule == YES_NO else target
+			reason = template.format(target=shown) if template else choice.reason
+			group = groups[choice.action, target, rule] = ValueGroup(choice.action, target, rule, reason, [])
+		group.values.append(value)
+	return sorted(groups.values(), key=lambda g: -g.rows)
+
+
+def count_text(count: int, noun: str, plural: str = "") -> str:
+	"""A count with its noun in the right number: "1 row", "40 rows", "1,200 rows"."""
+	return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+
+
+def needs_match_text(count: int) -> str:
+	""" "1 value needs a match", "3 values need a match"."""
+	return f"{count_text(count, 'value')} {'needs' if count == 1 else 'need'} a match"
 
 
 def choice_columns(schema: Schema, fields: Sequence[str | None]) -> list[tuple[int, Field]]:
