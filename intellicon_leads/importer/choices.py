@@ -19,6 +19,9 @@ from intellicon_leads.importer.vocabulary import country_codes, meanings, normal
 
 MATCH, CREATE, EMPTY, FAIL = "match", "create", "empty", "fail"
 ACTIONS = (MATCH, CREATE, EMPTY, FAIL)
+# Which rule made a suggestion, so that values one rule sends to one target can be shown as one group.
+SPELLING, VOCABULARY, RANGE, TYPO, DEFAULT = "spelling", "vocabulary", "range", "typo", "default"
+YES_NO, RECORD, COUNTRY, NEW_RECORD, NO_MATCH = "yes_no", "record", "country", "new_record", "no_match"
 CHOICE_TYPES = ("Select", "Link", "Check")
 # Records an import must never make up: people, places and money are set up by an administrator.
 NEVER_CREATED = frozenset({"User", "Country", "Currency", "Company", "Role", "DocType", "Module Def"})
@@ -52,6 +55,8 @@ class ValueChoice:
 	action: str
 	value: str = ""
 	reason: str = ""
+	# Not part of the choice (nor of its JSON): only how it was found.
+	rule: str = field(default="", compare=False)
 
 	def __post_init__(self) -> None:
 		if self.action not in ACTIONS:
@@ -153,22 +158,22 @@ def _suggest_option(text: str, field_: Field) -> ValueChoice:
 	by_key = {normal_key(o): o for o in options}
 	option = by_key.get(normal_key(text))
 	if option is not None:
-		return ValueChoice(MATCH, option, f"Same as the option '{option}', written differently.")
+		return ValueChoice(MATCH, option, f"Same as the option '{option}', written differently.", SPELLING)
 	for option in _vocabulary_meanings(text, field_):
 		if option in options:
-			return ValueChoice(MATCH, option, f"'{text}' in other CRMs means '{option}' here.")
+			return ValueChoice(MATCH, option, f"'{text}' in other CRMs means '{option}' here.", VOCABULARY)
 	option = _range_for(text, options)
 	if option is not None:
-		return ValueChoice(MATCH, option, f"{text} falls in the range {option}.")
+		return ValueChoice(MATCH, option, f"{text} falls in the range {option}.", RANGE)
 	guess = _closest(normal_key(text), ((normal_key(o), {o}) for o in options))
 	if guess is not None:
-		return ValueChoice(MATCH, guess[0], f"Looks like '{guess[0]}' ({guess[1]:.0%} alike).")
+		return ValueChoice(MATCH, guess[0], f"Looks like '{guess[0]}' ({guess[1]:.0%} alike).", TYPO)
 	if field_.required:
 		default = field_.default if field_.default in options else options[0]
 		return ValueChoice(
-			MATCH, default, f"No option is like it; {field_.label} is required, so its default."
+			MATCH, default, f"No option is like it; {field_.label} is required, so its default.", DEFAULT
 		)
-	return ValueChoice(EMPTY, "", f"No {field_.label} option is like it; left empty.")
+	return ValueChoice(EMPTY, "", f"No {field_.label} option is like it; left empty.", NO_MATCH)
 
 
 def _vocabulary_meanings(text: str, field_: Field) -> tuple[str, ...]:
@@ -222,8 +227,8 @@ def _suggest_yes_no(text: str) -> ValueChoice:
 	value = yes_no_words().get(normal_key(text) or text)
 	if value is not None:
 		word = "Yes" if value else "No"
-		return ValueChoice(MATCH, word, f"'{text}' means {word.lower()}.")
-	return ValueChoice(EMPTY, "", "Not a yes/no value; left unchecked.")
+		return ValueChoice(MATCH, word, f"'{text}' means {word.lower()}.", YES_NO)
+	return ValueChoice(EMPTY, "", "Not a yes/no value; left unchecked.", NO_MATCH)
 
 
 # --- Link -------------------------------------------------------------------------------------
@@ -236,32 +241,35 @@ def _suggest_record(text: str, field_: Field, targets: LinkTargets | None) -> Va
 		if found is not None:
 			return found
 	if targets is not None and targets.can_create and doctype not in NEVER_CREATED:
-		return ValueChoice(CREATE, text, f"No {doctype} is like it; a new {doctype} '{text}' is created.")
+		return ValueChoice(
+			CREATE, text, f"No {doctype} is like it; a new {doctype} '{text}' is created.", NEW_RECORD
+		)
 	if not field_.required:
 		why = "an import does not create them" if doctype in NEVER_CREATED else "you may not create one"
-		return ValueChoice(EMPTY, "", f"No {doctype} is like it and {why}; left empty.")
-	return ValueChoice(FAIL, "", f"No {doctype} is like it, and {field_.label} is required.")
+		return ValueChoice(EMPTY, "", f"No {doctype} is like it and {why}; left empty.", NO_MATCH)
+	return ValueChoice(FAIL, "", f"No {doctype} is like it, and {field_.label} is required.", NO_MATCH)
 
 
 def _find_record(text: str, field_: Field, targets: LinkTargets) -> ValueChoice | None:
 	key = normal_key(text)
 	name = targets.named(key) if key else None
 	if name is not None:
-		return ValueChoice(MATCH, name, f"'{text}' names the {targets.doctype} '{targets.title(name)}'.")
+		why = f"'{text}' names the {targets.doctype} '{targets.title(name)}'."
+		return ValueChoice(MATCH, name, why, RECORD)
 	if targets.doctype == "Country":
 		name = _country(key, targets)
 		if name is not None:
-			return ValueChoice(MATCH, name, f"'{text}' is {name}.")
+			return ValueChoice(MATCH, name, f"'{text}' is {name}.", COUNTRY)
 	for meaning in _vocabulary_meanings(text, field_):
 		name = targets.exact(meaning)
 		if name is not None:
-			return ValueChoice(MATCH, name, f"'{text}' in other CRMs means '{name}' here.")
+			return ValueChoice(MATCH, name, f"'{text}' in other CRMs means '{name}' here.", VOCABULARY)
 	if targets.doctype in ("User", "Country"):
 		return None  # a person or a country is never guessed from a similar spelling
 	guess = _closest(key, targets.keys())
 	if guess is not None:
 		return ValueChoice(
-			MATCH, guess[0], f"Looks like the {targets.doctype} '{guess[0]}' ({guess[1]:.0%} alike)."
+			MATCH, guess[0], f"Looks like the {targets.doctype} '{guess[0]}' ({guess[1]:.0%} alike).", TYPO
 		)
 	return None
 

@@ -10,20 +10,41 @@ from collections.abc import Sequence
 from typing import Any
 
 from intellicon_leads.importer.choices import LinkRecord, LinkTargets
+from intellicon_leads.importer.constants import check_constants
 from intellicon_leads.importer.dedup import ACTIONS, IN_FILE_ACTIONS, DuplicateRule
 from intellicon_leads.importer.failed import FailedRecordsWriter, failed_file_format
 from intellicon_leads.importer.fields import DEFAULT_LEAD_SCHEMA
-from intellicon_leads.importer.mapping import MappingError, Template, resolve_mapping, suggest_mapping
+from intellicon_leads.importer.mapping import (
+	Constant,
+	MappingError,
+	Template,
+	constants_to_dict,
+	resolve_mapping,
+	suggest_mapping,
+)
 from intellicon_leads.importer.pipeline import FAILED, ImportPipeline, ImportResult
 from intellicon_leads.importer.preview import FilePreview, display_value, preview_file
 from intellicon_leads.importer.reading import FileRejected, open_table
 from intellicon_leads.importer.store import MemoryStore
-from intellicon_leads.importer.value_scan import ValueReview, review_values, saved_choices
+from intellicon_leads.importer.value_scan import (
+	ValueReview,
+	count_text,
+	group_values,
+	review_values,
+	saved_choices,
+)
 from intellicon_leads.importer.vocabulary import country_names_in_english
 
 MB = 1024 * 1024
 DUPLICATE_CHOICES = {"skip": ACTIONS[0], "update": ACTIONS[1], "fill": ACTIONS[2]}
 IN_FILE_CHOICES = {"fail": IN_FILE_ACTIONS[0], "merge": IN_FILE_ACTIONS[1]}
+CONSTANTS_HELP = """values for every lead:
+  --set FIELD=VALUE      every lead gets VALUE; a column mapped to FIELD is not read
+  --default FIELD=VALUE  the file wins: VALUE fills only rows whose FIELD cell is empty,
+                         or every row when no column is mapped to FIELD
+  Both are repeatable and override a template's values for the same field. FIELD is a
+  fieldname (see preview). VALUE is checked as a cell of FIELD would be, and goes through
+  the same value choices (--accept-suggestions, a template's value maps)."""
 
 
 class UsageProblem(Exception):
@@ -36,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
 	preview = commands.add_parser("preview", help="columns, suggested mapping and first rows of a file")
 	check = commands.add_parser("check", help="a whole-file dry run against the default Lead fields")
 	for sub in (preview, check):
+		sub.epilog = CONSTANTS_HELP
+		sub.formatter_class = argparse.RawDescriptionHelpFormatter
 		sub.add_argument("file")
 		sub.add_argument("--sheet", help="the sheet to read (default: the first that has data)")
 		sub.add_argument(
@@ -44,6 +67,23 @@ def build_parser() -> argparse.ArgumentParser:
 		sub.add_argument("--max-size-mb", type=float, default=50, help="refuse larger files (default 50)")
 		sub.add_argument("--template", help="a template JSON file to apply")
 		sub.add_argument("--json", action="store_true", help="print one JSON object")
+		sub.add_argument(
+			"--set",
+			dest="constants",
+			action="append",
+			type=_constant_arg(file_wins=False),
+			default=[],
+			metavar="FIELD=VALUE",
+			help="set FIELD to VALUE for every lead; it wins over the file (repeatable)",
+		)
+		sub.add_argument(
+			"--default",
+			dest="constants",
+			action="append",
+			type=_constant_arg(file_wins=True),
+			metavar="FIELD=VALUE",
+			help="set FIELD to VALUE for every lead whose file cell is empty; the file wins (repeatable)",
+		)
 	preview.add_argument("--rows", type=int, default=10, help="rows to show (default 10)")
 	check.add_argument(
 		"--accept-suggestions",
@@ -59,6 +99,21 @@ def build_parser() -> argparse.ArgumentParser:
 	check.add_argument("--in-file", choices=IN_FILE_CHOICES, default="fail")
 	check.add_argument("--date-order", choices=("dmy", "mdy"), help="for dates the file does not settle")
 	return parser
+
+
+def _constant_arg(file_wins: bool):
+	def parse(text: str) -> tuple[str, Constant]:
+		fieldname, equals, value = text.partition("=")
+		if not equals or not fieldname.strip():
+			raise argparse.ArgumentTypeError(f"{text!r} is not FIELD=VALUE, e.g. source=Trade Show")
+		return fieldname.strip(), Constant(value.strip(), file_wins)
+
+	return parse
+
+
+def chosen_constants(args: argparse.Namespace, template: Template | None) -> dict[str, Constant]:
+	"""The template's values for every lead, then --set and --default, the last one of a field winning."""
+	return {**(template.constants if template else {}), **dict(args.constants)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -110,6 +165,7 @@ def review_file(args: argparse.Namespace, fields: list[str | None], template: Te
 			table.header,
 			offline_targets,
 			choices=saved_choices(template),
+			constants=chosen_constants(args, template),
 		)
 
 
@@ -124,11 +180,15 @@ def run_check(args: argparse.Namespace) -> int:
 	if unknown:
 		raise UsageProblem(f"--match names fields a Lead does not have: {', '.join(unknown)}.")
 	template = load_template(args.template)
+	constants = chosen_constants(args, template)
 	with open_table(
 		args.file, sheet=args.sheet, max_size=int(args.max_size_mb * MB), encoding=args.encoding
 	) as table:
-		fields = choose_fields(table.header, args.mapping, template)
+		fields = choose_fields(table.header, args.mapping, template, constants)
 	value_maps, new_links = chosen_values(args, fields, template)
+	check_constants(
+		schema, constants, value_maps=value_maps, new_links=new_links, targets_for=offline_targets
+	)
 	with open_table(
 		args.file, sheet=args.sheet, max_size=int(args.max_size_mb * MB), encoding=args.encoding
 	) as table:
@@ -143,6 +203,7 @@ def run_check(args: argparse.Namespace) -> int:
 			rule=rule,
 			value_maps=value_maps,
 			new_links=new_links,
+			constants=constants,
 			dry_run=True,
 			failed_sink=writer,
 			date_order=args.date_order,
@@ -152,7 +213,7 @@ def run_check(args: argparse.Namespace) -> int:
 		finally:
 			if writer:
 				writer.close()
-	report = check_report(args.file, table, fields, result, args.failed_out)
+	report = check_report(args.file, table, fields, result, args.failed_out, constants)
 	if args.json:
 		print(json.dumps(report, ensure_ascii=False, indent=1))
 	else:
@@ -187,13 +248,19 @@ def offline_links() -> dict[str, list[str]]:
 	return {"Country": list(country_names_in_english().values())} if country_names_in_english() else {}
 
 
-def choose_fields(header: list[str], mapping_arg: str | None, template: Template | None) -> list[str | None]:
-	"""The --mapping given (checked), else the suggested mapping, which must cover required fields."""
+def choose_fields(
+	header: list[str],
+	mapping_arg: str | None,
+	template: Template | None,
+	constants: dict[str, Constant] | None = None,
+) -> list[str | None]:
+	"""The --mapping given (checked), else the suggested mapping, which must cover required fields
+	(a field set for every lead is covered)."""
 	schema = DEFAULT_LEAD_SCHEMA
 	if mapping_arg:
-		return resolve_mapping(header, schema, load_json_arg(mapping_arg, "--mapping"))
+		return resolve_mapping(header, schema, load_json_arg(mapping_arg, "--mapping"), constants)
 	suggestion = suggest_mapping(header, schema, template=template)
-	return resolve_mapping(header, schema, suggestion.fields())
+	return resolve_mapping(header, schema, suggestion.fields(), constants)
 
 
 def load_template(path: str | None) -> Template | None:
@@ -215,12 +282,18 @@ def load_json_arg(value: str, option: str) -> Any:
 
 
 def check_report(
-	path: str, table: Any, fields: list[str | None], result: ImportResult, failed_out: str | None
+	path: str,
+	table: Any,
+	fields: list[str | None],
+	result: ImportResult,
+	failed_out: str | None,
+	constants: dict[str, Constant] | None = None,
 ) -> dict:
 	report = {
 		"file": os.path.basename(path),
 		"format": table.format,
 		"mapping": {h: f for h, f in zip(table.header, fields, strict=False) if f},
+		"constants": constants_to_dict(constants),
 		**result.to_dict(),
 	}
 	if failed_out:
@@ -254,21 +327,25 @@ def print_preview(preview: FilePreview) -> None:
 
 
 def print_values(review: ValueReview) -> None:
-	print(f"\nValues in the whole file ({review.rows:,} rows):")
+	"""Per column, the values needing a match grouped by where they go: one line per target, however
+	many distinct values the column holds."""
+	print(f"\nValues in the whole file ({count_text(review.rows, 'row')}):")
 	if not review.columns:
 		print("  No mapped column holds dropdown, link or yes/no values.")
 	for column in review.columns:
-		needing = column.needs_match
-		state = f"{len(needing)} value(s) need a match" if needing else "all values valid"
-		print(f"  {column.header} -> {column.field.label}: {len(column.values)} distinct, {state}")
-		for value in needing[:20]:
-			choice = value.choice
-			target = f"'{choice.value}'" if choice.value else ""
-			print(
-				f"    '{_clip(value.value, 30)}' x{value.count:,}: {choice.action} {target} ({choice.reason})"
-			)
-		if len(needing) > 20:
-			print(f"    ... and {len(needing) - 20:,} more")
+		texts = column.texts()
+		state = (
+			f"{texts['needs_match']}, in {texts['rows_needing_match']}" if column.needs_match else "all valid"
+		)
+		print(f"  {column.header} -> {column.field.label}: {texts['distinct']}, {state}")
+		groups = group_values(column.values)
+		for group in groups[:20]:
+			target = f"'{group.target}'" if group.target else group.action
+			shown = ", ".join(f"'{_clip(v.value, 20)}'" for v in group.values[:3])
+			more = ", …" if len(group.values) > 3 else ""
+			print(f"    {target} <- {group.text()} ({shown}{more}): {group.reason}")
+		if len(groups) > 20:
+			print(f"    ... and {len(groups) - 20:,} more groups")
 
 
 def print_check(report: dict, result: ImportResult) -> None:

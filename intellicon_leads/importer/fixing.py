@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from intellicon_leads.importer.fields import Schema
+from intellicon_leads.importer.mapping import Constant
 from intellicon_leads.importer.reading import Row
 from intellicon_leads.importer.values import (
 	InvalidValue,
@@ -37,17 +38,24 @@ def cell_errors(
 	fields: list[str | None],
 	values: list,
 	value_maps: dict[str, dict[str, str]] | None = None,
+	constants: dict[str, Constant] | None = None,
 ) -> dict[int, str]:
-	"""What is wrong with each cell of one row, by column index: the checks that need no database."""
+	"""What is wrong with each cell of one row, by column index: the checks that need no database.
+
+	A cell whose field a constant sets is never wrong: the pipeline does not read it when the constant
+	wins, and fills it when it is empty and the file wins.
+	"""
 	maps = {f: {value_key(k): v for k, v in m.items()} for f, m in (value_maps or {}).items()}
+	set_by = {schema.resolve(f): c for f, c in (constants or {}).items()}
 	errors: dict[int, str] = {}
 	for index, fieldname in enumerate(fields):
 		field_ = schema.get(fieldname) if fieldname else None
-		if field_ is None:
+		constant = set_by.get(fieldname)
+		if field_ is None or (constant is not None and not constant.file_wins):
 			continue
 		raw = values[index] if index < len(values) else None
 		if raw is None or raw == "":
-			if field_.required and not field_.default:
+			if field_.required and not field_.default and constant is None:
 				errors[index] = missing_required_message(field_)
 			continue
 		if fieldname in maps:

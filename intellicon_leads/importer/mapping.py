@@ -10,9 +10,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
+from typing import Any
 
 from intellicon_leads.importer.aliases import HEADER_ALIASES
 from intellicon_leads.importer.fields import Field, Schema, counterparts
+from intellicon_leads.importer.values import cell_text
 
 # Columns our failed-records files add in front of the original ones.
 FAILED_FILE_COLUMNS = ("Row", "Error")
@@ -91,6 +93,40 @@ class MappingSuggestion:
 		)
 
 
+@dataclass(frozen=True)
+class Constant:
+	"""A value set for every imported lead. With `file_wins`, a row's own value for the field beats it:
+	the constant only fills rows whose cell is empty, or every row when no column is mapped to the field.
+	Without, the constant is every lead's value and the mapped column, if any, is not read."""
+
+	value: str
+	file_wins: bool = False
+
+	def to_dict(self) -> dict:
+		return {"value": self.value, "file_wins": self.file_wins}
+
+	@classmethod
+	def from_dict(cls, data: Any) -> Constant:
+		"""From {"value": ..., "file_wins": ...}, or from a bare value (the constant wins)."""
+		if isinstance(data, Mapping):
+			return cls(_constant_text(data.get("value")), bool(data.get("file_wins")))
+		return cls(_constant_text(data))
+
+
+def _constant_text(value: Any) -> str:
+	# JSON may carry 5 or true where the user typed "5" or "Yes"; constants are read as typed text.
+	return "" if value is None else " ".join(cell_text(value).split())
+
+
+def constants_from_dict(data: Mapping | None) -> dict[str, Constant]:
+	"""Constants by fieldname, from JSON as templates, jobs and the wizard send them."""
+	return {str(fieldname): Constant.from_dict(value) for fieldname, value in (data or {}).items()}
+
+
+def constants_to_dict(constants: Mapping[str, Constant] | None) -> dict[str, dict]:
+	return {fieldname: constant.to_dict() for fieldname, constant in (constants or {}).items()}
+
+
 @dataclass
 class Template:
 	"""A saved mapping for files with a known layout, found again by its header fingerprint."""
@@ -101,6 +137,8 @@ class Template:
 	fingerprint: str = ""
 	# Link records to create, by fieldname: value choices that name a record the site does not have yet.
 	new_links: dict[str, list[str]] = field(default_factory=dict)
+	# Values set for every lead, by fieldname.
+	constants: dict[str, Constant] = field(default_factory=dict)
 
 	def to_dict(self) -> dict:
 		return {
@@ -108,6 +146,7 @@ class Template:
 			"columns": dict(self.columns),
 			"value_maps": {fieldname: dict(values) for fieldname, values in self.value_maps.items()},
 			"new_links": {fieldname: list(names) for fieldname, names in self.new_links.items()},
+			"constants": constants_to_dict(self.constants),
 			"fingerprint": self.fingerprint,
 		}
 
@@ -127,6 +166,7 @@ class Template:
 			value_maps=value_maps,
 			fingerprint=data.get("fingerprint") or header_fingerprint(columns),
 			new_links=new_links,
+			constants=constants_from_dict(data.get("constants")),
 		)
 
 
@@ -153,7 +193,9 @@ def suggest_mapping(
 	matcher = _ColumnMatcher(schema, template, learned, fuzzy_threshold)
 	columns = [matcher.match(index, header) for index, header in enumerate(headers)]
 	_settle_conflicts(columns, schema)
-	mapped = {c.fieldname for c in columns if c.fieldname}
+	mapped = {c.fieldname for c in columns if c.fieldname} | _constant_fields(
+		schema, template and template.constants
+	)
 	return MappingSuggestion(
 		columns, [f.fieldname for f in _required_fields(schema) if f.fieldname not in mapped]
 	)
@@ -374,20 +416,25 @@ def resolve_mapping(
 	headers: Sequence[str],
 	schema: Schema,
 	chosen: Mapping[str, str | None] | Sequence[str | None],
+	constants: Mapping[str, Constant] | None = None,
 ) -> list[str | None]:
-	"""The fieldname per column index from the user's choice, or MappingError with every problem in it."""
+	"""The fieldname per column index from the user's choice, or MappingError with every problem in it.
+
+	A field set for every lead (`constants`) needs no column, even when it is required.
+	"""
 	fields = _chosen_fields(headers, chosen)
 	unknown = [f for f in dict.fromkeys(fields) if f and f not in schema]
 	messages = [f"'{f}' is not a {schema.doctype} field." for f in unknown]
 	messages += _duplicate_messages(headers, fields, schema)
-	missing = [df.label for df in _required_fields(schema) if df.fieldname not in fields]
+	covered = set(fields) | _constant_fields(schema, constants)
+	missing = [df.label for df in _required_fields(schema) if df.fieldname not in covered]
 	if missing:
 		messages.append(
 			f"Required fields are not mapped: {', '.join(missing)}. "
 			"Map a column to each, or add the column to your file."
 		)
 	for group in schema.needs_one_of():
-		if not any(df.fieldname in fields for df in group):
+		if not any(df.fieldname in covered for df in group):
 			labels = ", ".join(df.label for df in group)
 			messages.append(
 				f"Map a column to at least one of: {labels}. A {schema.doctype} needs one of them."
@@ -395,6 +442,11 @@ def resolve_mapping(
 	if messages:
 		raise MappingError(messages)
 	return fields
+
+
+def _constant_fields(schema: Schema, constants: Mapping[str, Constant] | None) -> set[str]:
+	"""The schema's names of the fields set for every lead (a template may use another Lead's names)."""
+	return {name for f in (constants or {}) if (name := schema.resolve(f))}
 
 
 def _chosen_fields(
@@ -459,6 +511,7 @@ def make_template(
 	fields: Sequence[str | None],
 	value_maps: Mapping | None = None,
 	new_links: Mapping | None = None,
+	constants: Mapping[str, Constant] | None = None,
 ) -> Template:
 	"""A template from the mapping the user settled on; failed-file and unnamed columns are left out."""
 	if len(headers) != len(fields):
@@ -470,7 +523,7 @@ def make_template(
 			columns[header] = fieldname or None
 	maps = {str(f): {str(k): str(v) for k, v in values.items()} for f, values in (value_maps or {}).items()}
 	links = {str(f): [str(n) for n in names] for f, names in (new_links or {}).items() if names}
-	return Template(name, columns, maps, header_fingerprint(headers), links)
+	return Template(name, columns, maps, header_fingerprint(headers), links, dict(constants or {}))
 
 
 def rank_templates(headers: Sequence[str], templates: Iterable[Template]) -> list[tuple[Template, float]]:

@@ -13,8 +13,22 @@ from dataclasses import dataclass, field
 from itertools import chain, islice
 from typing import IO, Any
 
-from intellicon_leads.importer.dedup import FILL_EMPTY, IN_FILE_MERGE, SKIP, DuplicateRule, changes_for
+from intellicon_leads.importer.constants import (
+	SET_FOR_EVERY_LEAD,
+	check_constants,
+	missing_link_message,
+	will_be_created,
+)
+from intellicon_leads.importer.dedup import (
+	FILL_EMPTY,
+	IN_FILE_MERGE,
+	SKIP,
+	UPDATE,
+	DuplicateRule,
+	changes_for,
+)
 from intellicon_leads.importer.fields import Field, Schema
+from intellicon_leads.importer.mapping import Constant, MappingError
 from intellicon_leads.importer.reading import FileRejected, Row
 from intellicon_leads.importer.reading.spool import spool_rows
 from intellicon_leads.importer.store import BatchConflict, ExistingRecord, Interrupted, Store, WriteResult
@@ -159,10 +173,25 @@ class _Item:
 	keys: list[tuple[str, str]]
 	merge_into: int = 0
 	done: bool = False
+	# Fields a constant the file wins over filled because the row had no value: defaults, not the file's.
+	filled: tuple[str, ...] = ()
 
 
 class ImportPipeline:
-	"""Drives one import of one table; create one per run."""
+	"""Drives one import of one table; create one per run.
+
+	`constants` are values set for every lead, applied to each row before it is validated, so that
+	required fields, duplicate checks, updates and failed rows all see them:
+	- a constant that wins (file_wins=False) is every lead's value; the column mapped to its field, if
+	  any, is not read (its cells neither fill nor fail a row). An existing lead that a row updates
+	  gets it as the duplicate action gives any value: Update writes it, Fill empty fields only fills.
+	- a constant the file wins over (file_wins=True) fills rows whose cell is empty (or left empty by a
+	  value choice), and every row when no column is mapped to its field. On an existing lead it only
+	  fills the field when the lead has no value: a default stands for missing information, and the
+	  lead's own value is information, whatever the action. A row's own value updates as usual.
+	A constant that cannot be used raises MappingError here (or, for a Link record that does not
+	exist, when the run starts): one sentence per constant, before any row is read.
+	"""
 
 	def __init__(
 		self,
@@ -174,6 +203,7 @@ class ImportPipeline:
 		rule: DuplicateRule | None = None,
 		value_maps: dict[str, dict[str, str]] | None = None,
 		new_links: dict[str, list[str]] | None = None,
+		constants: dict[str, Constant] | None = None,
 		batch_size: int = 500,
 		dry_run: bool = False,
 		failed_sink: FailedSink | None = None,
@@ -194,6 +224,13 @@ class ImportPipeline:
 		self.value_maps = {f: {value_key(k): v for k, v in m.items()} for f, m in (value_maps or {}).items()}
 		# Link records the user chose to create: made on first use, only pretended in a dry run.
 		self.new_links = {f: {value_key(n): n for n in names} for f, names in (new_links or {}).items()}
+		self.constants = [
+			c
+			for c in check_constants(
+				schema, constants, value_maps=value_maps, new_links=new_links, date_order=date_order
+			)
+			if c.value is not None
+		]
 		self.batch_size = max(1, batch_size)
 		self.dry_run = dry_run
 		self.failed_sink = failed_sink
@@ -227,6 +264,7 @@ class ImportPipeline:
 		"""Import every data row of `table` (a reading.Table, or anything with rows() and progress())."""
 		started = time.monotonic()
 		self._table = table
+		self._check_constant_links()
 		try:
 			rows = self._prepare(table.rows())
 			self._consume(rows, started)
@@ -242,9 +280,12 @@ class ImportPipeline:
 		"""Build one parser per mapped column; date columns get their d/m order from a sample."""
 		head = list(islice(rows, DATE_SAMPLE_ROWS))
 		self._columns = []
+		self._set = [(c.fieldname, c.value) for c in self.constants if not c.file_wins]
+		self._fill = [(c.fieldname, c.value) for c in self.constants if c.file_wins]
+		overridden = {fieldname for fieldname, _ in self._set}
 		for index, fieldname in enumerate(self.fields):
 			field_ = self.schema.get(fieldname) if fieldname else None
-			if field_ is None:
+			if field_ is None or fieldname in overridden:
 				continue
 			order = None
 			if field_.fieldtype in ("Date", "Datetime"):
@@ -254,7 +295,28 @@ class ImportPipeline:
 			parse = make_parser(field_, date_order=order)
 			value_map = self.value_maps.get(fieldname) or None
 			self._columns.append((index, fieldname, parse, self.headers[index], value_map))
+		self._link_fields = list(
+			dict.fromkeys(
+				[(fieldname, header) for _, fieldname, _, header, _ in self._columns]
+				+ [(c.fieldname, SET_FOR_EVERY_LEAD) for c in self.constants]
+			)
+		)
 		return chain(head, rows)
+
+	def _check_constant_links(self) -> None:
+		"""A constant naming a record that does not exist, and is not to be created, stops the run
+		before its first row (the store is asked once per constant)."""
+		problems = []
+		for constant in self.constants:
+			field_ = self.schema[constant.fieldname]
+			if field_.fieldtype != "Link" or not field_.link_doctype or self.store is None:
+				continue
+			if will_be_created(constant.value, list(self.new_links.get(constant.fieldname, {}).values())):
+				continue
+			if constant.value not in self.store.resolve_links(field_.link_doctype, {constant.value}):
+				problems.append(missing_link_message(field_, constant.value))
+		if problems:
+			raise MappingError(problems)
 
 	def _consume(self, rows: Iterable[Row], started: float) -> None:
 		result = self.result
@@ -305,6 +367,11 @@ class ImportPipeline:
 				continue
 			if value is not None:
 				record[fieldname] = value
+		filled: tuple[str, ...] = ()
+		if self._set or self._fill:
+			record.update(self._set)
+			filled = tuple(fieldname for fieldname, _ in self._fill if fieldname not in record)
+			record.update((fieldname, value) for fieldname, value in self._fill if fieldname in filled)
 		for field_ in self._required:
 			if field_.fieldname not in record:
 				errors = errors or []
@@ -326,7 +393,7 @@ class ImportPipeline:
 				key = normalize(value)
 				if key:
 					keys.append((fieldname, key))
-		self._accept(_Item(number, values, extra, record, keys))
+		self._accept(_Item(number, values, extra, record, keys, filled=filled))
 
 	def _accept(self, item: _Item) -> None:
 		"""In-file duplicates: the first row wins; later rows fail or are merged into it."""
@@ -364,6 +431,10 @@ class ImportPipeline:
 		target = self._pending.get(first)
 		if target is not None:
 			target.record.update(changes_for(FILL_EMPTY, target.record, item.record))
+			# The later row's own value beats a default the first row was filled with.
+			own = {f: item.record[f] for f in target.filled if f in item.record and f not in item.filled}
+			target.record.update(own)
+			target.filled = tuple(f for f in target.filled if f not in own)
 			self._skip(
 				item.number, f"Row {item.number}: merged into row {first} (same {label}).", "duplicate"
 			)
@@ -444,11 +515,19 @@ class ImportPipeline:
 			)
 			self._skip(item.number, message, "duplicate")
 			return
-		changes = changes_for(self.rule.action, match.values, item.record)
+		changes = self._changes(match, item)
 		if not changes:
 			self._skip(item.number, f"Row {item.number}: lead {match.name} already has these values.", "")
 			return
 		updates.append((item, match, changes))
+
+	def _changes(self, match: ExistingRecord, item: _Item) -> dict[str, Any]:
+		"""What the duplicate action writes to an existing lead; defaults only ever fill its empty fields."""
+		if not item.filled or self.rule.action != UPDATE:
+			return changes_for(self.rule.action, match.values, item.record)
+		own = {f: v for f, v in item.record.items() if f not in item.filled}
+		defaults = {f: item.record[f] for f in item.filled}
+		return {**changes_for(UPDATE, match.values, own), **changes_for(FILL_EMPTY, match.values, defaults)}
 
 	def _find_existing(self, items: list[_Item]) -> dict[int, tuple[str, ExistingRecord]]:
 		"""One look-up per match field for the whole batch; the first matching field wins."""
@@ -474,7 +553,7 @@ class ImportPipeline:
 		return found
 
 	def _resolve_links(self, batch: list[_Item]) -> None:
-		for _index, fieldname, _, header, _ in self._columns:
+		for fieldname, header in self._link_fields:
 			field_ = self.schema[fieldname]
 			if field_.fieldtype != "Link" or not field_.link_doctype:
 				continue
@@ -757,11 +836,19 @@ def plan_split(
 	date_order: str | None = None,
 	parallel: int = 1,
 	spool: IO[bytes] | None = None,
+	constants: dict[str, Constant] | None = None,
 ) -> SplitPlan:
 	"""Plan a split import of `table` for `parallel` workers: a pass over the whole file before any part
 	writes. With `spool`, the rows are written there too, for the parts to read (reading.spool)."""
 	planner = _Planner(
-		schema, fields, None, headers=headers, rule=rule, value_maps=value_maps, date_order=date_order
+		schema,
+		fields,
+		None,
+		headers=headers,
+		rule=rule,
+		value_maps=value_maps,
+		date_order=date_order,
+		constants=constants,
 	)
 	return planner.plan(table, part_rows, parallel, spool)
 
