@@ -348,6 +348,8 @@ def job_status(job_name: str) -> dict:
 		"failed_file",
 		"dry_run",
 		"created_links",
+		"lead_doctype",
+		"tag_with_import",
 	]
 	data = frappe.db.get_value(JOB_DOCTYPE, job_name, fields, as_dict=True)
 	data["error_summary"] = json.loads(data.error_summary or "{}").get("labels", {})
