@@ -80,10 +80,16 @@ def check_file(
 	sheet: str | None = None,
 	new_links: str | dict | None = None,
 	encoding: str | None = None,
+	tags: str | list | None = None,
+	import_tag: int = 1,
+	assign_to: str | list | None = None,
+	assignment: str | None = None,
 ) -> dict:
-	"""A whole-file dry run: projected counts and the first errors, nothing written."""
+	"""A whole-file dry run: projected counts and the first errors, nothing written; the tags and
+	users chosen for after the import are checked too."""
 	check_can_import()
 	_check_file_access(file_url)
+	imports.after_import_options(tags, import_tag, assign_to, assignment)
 	return imports.dry_run(file_url, mapping, value_maps, sheet, new_links, encoding)
 
 
@@ -96,6 +102,10 @@ def start_import(
 	sheet: str | None = None,
 	new_links: str | dict | None = None,
 	encoding: str | None = None,
+	tags: str | list | None = None,
+	import_tag: int = 1,
+	assign_to: str | list | None = None,
+	assignment: str | None = None,
 ) -> dict:
 	check_can_import()
 	_check_file_access(file_url)
@@ -107,6 +117,10 @@ def start_import(
 		sheet=sheet,
 		new_links=new_links,
 		encoding=encoding,
+		tags=tags,
+		import_tag=import_tag,
+		assign_to=assign_to,
+		assignment=assignment,
 	)
 	return {"job": job.name, "status": job.status}
 

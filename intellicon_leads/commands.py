@@ -26,8 +26,29 @@ from frappe.commands import get_site, pass_context
 @click.option("--dry-run", is_flag=True, help="Check the whole file without writing anything")
 @click.option("--user", default="Administrator", help="Run the import as this user")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the job and its counts")
+@click.option("--tag", "tags", multiple=True, help="Tag every imported or updated lead (repeatable)")
+@click.option("--no-import-tag", is_flag=True, help="Do not tag the leads with the import's name")
+@click.option(
+	"--assign",
+	"assign_to",
+	multiple=True,
+	help="Assign the imported leads to this user (repeatable: several users take turns, round robin)",
+)
 @pass_context
-def import_leads(context, file_path, template, sheet, encoding, dry_run, user, as_json, accept_suggestions):
+def import_leads(
+	context,
+	file_path,
+	template,
+	sheet,
+	encoding,
+	dry_run,
+	user,
+	as_json,
+	accept_suggestions,
+	tags,
+	no_import_tag,
+	assign_to,
+):
 	import frappe
 
 	from intellicon_leads.lead_import import files, imports
@@ -59,6 +80,9 @@ def import_leads(context, file_path, template, sheet, encoding, dry_run, user, a
 			new_links,
 			template_doc=saved,
 			encoding=encoding,
+			tags=list(tags),
+			import_tag=not no_import_tag,
+			assign_to=list(assign_to),
 		)
 		frappe.db.commit()
 		# In this process, unsplit: the command's output is the finished import.

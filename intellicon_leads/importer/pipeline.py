@@ -642,7 +642,10 @@ class ImportPipeline:
 				)
 				continue
 			previous = {f: match.values.get(f) for f in values}
-			report.updated.append((item.number, match.name, previous, values))
+			new = dict(values)
+			for column, (before, after) in outcome.also.items():
+				previous[column], new[column] = before, after
+			report.updated.append((item.number, match.name, previous, new))
 			if item.merge_into:
 				self._skip(item.number, f"Row {item.number}: merged into row {item.merge_into}.", "duplicate")
 			else:
@@ -651,7 +654,7 @@ class ImportPipeline:
 	def _call_store(self, method: Callable, payload: list, items: list[_Item]) -> list[WriteResult]:
 		"""A store that raises fails the whole batch with the reason, so every row stays accounted for."""
 		try:
-			results = method(payload)
+			results = method(payload, [item.number for item in items])
 		except (BatchConflict, Interrupted):
 			raise
 		except Exception as exc:

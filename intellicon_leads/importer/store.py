@@ -37,6 +37,8 @@ class WriteResult:
 
 	name: str | None = None
 	error: str | None = None
+	# Columns the store changed beside the record's fields, such as its tags: {column: (before, after)}.
+	also: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
 
 class Store(Protocol):
@@ -66,9 +68,13 @@ class Store(Protocol):
 		"""Create the `doctype` record `name` chosen in the value choices; raise with the reason if not allowed."""
 		...
 
-	def insert_many(self, records: list[dict[str, Any]]) -> list[WriteResult]: ...
+	def insert_many(self, records: list[dict[str, Any]], rows: list[int]) -> list[WriteResult]:
+		"""Write new records; `rows` are their row numbers in the file, one per record."""
+		...
 
-	def update_many(self, changes: list[tuple[str, dict[str, Any]]]) -> list[WriteResult]: ...
+	def update_many(self, changes: list[tuple[str, dict[str, Any]]], rows: list[int]) -> list[WriteResult]:
+		"""Write changes to existing records; `rows` are the file rows they come from, one per change."""
+		...
 
 
 @dataclass
@@ -125,11 +131,11 @@ class MemoryStore:
 		self._links.setdefault(doctype, {})[name.casefold()] = name
 		return name
 
-	def insert_many(self, records: list[dict[str, Any]]) -> list[WriteResult]:
+	def insert_many(self, records: list[dict[str, Any]], rows: list[int]) -> list[WriteResult]:
 		self.calls.append(f"insert_many:{len(records)}")
 		return [self._insert(record) for record in records]
 
-	def update_many(self, changes: list[tuple[str, dict[str, Any]]]) -> list[WriteResult]:
+	def update_many(self, changes: list[tuple[str, dict[str, Any]]], rows: list[int]) -> list[WriteResult]:
 		self.calls.append(f"update_many:{len(changes)}")
 		results = []
 		for name, values in changes:

@@ -13,7 +13,15 @@ from intellicon_leads.importer.pipeline import ImportPipeline
 from intellicon_leads.importer.preview import preview_file
 from intellicon_leads.importer.reading import FileRejected, Row, open_table
 from intellicon_leads.importer.value_scan import SAVED, ValueReview, review_values, saved_choices
-from intellicon_leads.lead_import import JOB_DOCTYPE, files, json_argument, target, templates
+from intellicon_leads.lead_import import (
+	JOB_DOCTYPE,
+	assigning,
+	files,
+	json_argument,
+	tagging,
+	target,
+	templates,
+)
 from intellicon_leads.lead_import.links import link_targets
 from intellicon_leads.lead_import.locks import retry_on_conflict
 from intellicon_leads.lead_import.runs import enqueue, job_id
@@ -125,6 +133,7 @@ def rules_in_force() -> dict:
 		**rule.to_dict(),
 		"match_labels": [schema[f].label for f in map(schema.resolve, rule.match_fields) if f],
 		"write_mode": write_mode_for(schema.doctype, doc.write_mode or DOCUMENTS)[0],
+		"assignment_rule": assigning.rules_notice(schema.doctype),
 	}
 
 
@@ -178,7 +187,8 @@ def dry_run(
 def start_import(file_url: str, mapping: Any, **options: Any):
 	"""A Lead Import Job, queued; the same file already importing gives back that job instead.
 
-	`options` are those of create_job: template, value_maps, sheet, dry_run, new_links.
+	`options` are those of create_job: template, value_maps, sheet, dry_run, new_links, encoding, and
+	what happens to the leads after they are written: tags, import_tag, assign_to, assignment.
 	"""
 	job = create_job(file_url, mapping, **options)
 	if job.status == "Queued" and not job.rq_job_id:
@@ -197,17 +207,47 @@ def create_job(
 	new_links: Any = None,
 	template_doc=None,
 	encoding: str | None = None,
+	tags: Any = None,
+	import_tag: bool = True,
+	assign_to: Any = None,
+	assignment: str | None = None,
 ):
 	"""A Lead Import Job for the file; `template_doc` is an engine Template not saved on the site.
+
+	Every lead the job writes gets `tags` and, with `import_tag`, a tag named after the job; `assign_to`
+	(users) assigns them, to one user or round robin (`assignment`, else decided by how many users).
 
 	Call it with nothing uncommitted: a deadlock with another import starting at the same moment rolls
 	the transaction back, and the job is made again.
 	"""
+	after_import = after_import_options(tags, import_tag, assign_to, assignment)
 	return retry_on_conflict(
 		lambda: _create_job(
-			file_url, mapping, template, value_maps, sheet, dry_run, new_links, template_doc, encoding
+			file_url,
+			mapping,
+			template,
+			value_maps,
+			sheet,
+			dry_run,
+			new_links,
+			template_doc,
+			encoding,
+			after_import,
 		)
 	)
+
+
+def after_import_options(
+	tags: Any = None, import_tag: bool = True, assign_to: Any = None, assignment: str | None = None
+) -> dict[str, Any]:
+	"""The job's fields for tags and assignment, checked: clean tags, existing and enabled users."""
+	users = assigning.clean_users(assign_to)
+	return {
+		"lead_tags": ", ".join(tagging.clean_tags(tags)),
+		"tag_with_import": int(frappe.utils.cint(import_tag) != 0),
+		"assignment": assigning.assignment_for(users, assignment or ""),
+		"assign_to": "\n".join(users),
+	}
 
 
 def _create_job(
@@ -220,6 +260,7 @@ def _create_job(
 	new_links: Any,
 	template_doc,
 	encoding: str | None,
+	after_import: dict[str, Any],
 ):
 	active = frappe.db.get_value(
 		JOB_DOCTYPE,
@@ -260,6 +301,7 @@ def _create_job(
 			"batch_size": doc.batch_size or 500,
 			"dry_run": int(bool(dry_run)),
 			"imported_by": frappe.session.user,
+			**after_import,
 		}
 	).insert(ignore_permissions=True)
 	files.attach_to(file_url, JOB_DOCTYPE, job.name)
@@ -306,6 +348,8 @@ def job_status(job_name: str) -> dict:
 		"failed_file",
 		"dry_run",
 		"created_links",
+		"lead_doctype",
+		"tag_with_import",
 	]
 	data = frappe.db.get_value(JOB_DOCTYPE, job_name, fields, as_dict=True)
 	data["error_summary"] = json.loads(data.error_summary or "{}").get("labels", {})

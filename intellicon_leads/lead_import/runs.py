@@ -26,7 +26,7 @@ from intellicon_leads.importer.pipeline import BatchReport, ImportPipeline, Impo
 from intellicon_leads.importer.reading import open_table
 from intellicon_leads.importer.reading.spool import decode_value, encode_value
 from intellicon_leads.importer.store import Interrupted
-from intellicon_leads.lead_import import JOB_DOCTYPE, files, target
+from intellicon_leads.lead_import import JOB_DOCTYPE, assigning, files, tagging, target
 from intellicon_leads.lead_import.schema import lead_schema
 from intellicon_leads.lead_import.store import FrappeStore
 
@@ -93,6 +93,7 @@ def job_pipeline(job, headers: list[str], chunk: bool = False, **options: Any) -
 	series_apart and indexed_before.
 	"""
 	schema = lead_schema(target.of_job(job))
+	tags, users = tagging.job_tags(job), assigning.job_users(job)
 	return ImportPipeline(
 		schema,
 		json.loads(job.mapping),
@@ -102,6 +103,8 @@ def job_pipeline(job, headers: list[str], chunk: bool = False, **options: Any) -
 			series_apart=chunk,
 			indexed_before=job.started if chunk else None,
 			interrupt=StopWatch(job.name),
+			tagger=tagging.LeadTagger(schema.doctype, tags) if tags else None,
+			assigner=assigning.LeadAssigner(schema.doctype, users, job.name) if users else None,
 		),
 		headers=headers,
 		rule=DuplicateRule.from_dict(json.loads(job.duplicate_rules or "{}")),
@@ -324,6 +327,7 @@ def close_import(
 		failed=result.failed,
 	)
 	notify(job)
+	assigning.notify_assignees(job)
 	commit()
 	publish(
 		job, {"status": status, **counts(result), "done": result.total, "total": result.total, "fraction": 1}

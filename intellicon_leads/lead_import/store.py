@@ -19,8 +19,10 @@ from intellicon_leads.importer.dedup import NORMALIZERS, normalize_text
 from intellicon_leads.importer.fields import Schema
 from intellicon_leads.importer.store import BatchConflict, ExistingRecord, Interrupted, WriteResult
 from intellicon_leads.lead_import import erpnext_fast, links, target
+from intellicon_leads.lead_import.assigning import ASSIGN_COLUMN, ASSIGNED_BY_IMPORT, LeadAssigner
 from intellicon_leads.lead_import.locks import is_lock_conflict, key_lock_name, release_key_locks
 from intellicon_leads.lead_import.swaps import writing_batch
+from intellicon_leads.lead_import.tagging import TAGS_COLUMN, LeadTagger
 
 DOCUMENTS = "Documents"
 FAST = "Fast"
@@ -96,6 +98,8 @@ class FrappeStore:
 		series_apart: bool = False,
 		indexed_before: datetime.datetime | None = None,
 		interrupt: Callable[[], None] | None = None,
+		tagger: LeadTagger | None = None,
+		assigner: LeadAssigner | None = None,
 	) -> None:
 		self.schema = schema
 		self.doctype = schema.doctype
@@ -110,6 +114,9 @@ class FrappeStore:
 		self.indexed_before = indexed_before
 		# Called before each document is written; raises Interrupted to end the run in mid-batch.
 		self.interrupt = interrupt or _never
+		# The job's tags and assignment, written right after each batch in its transaction.
+		self.tagger = tagger
+		self.assigner = assigner
 		self._indexes: dict[str, dict[str, str]] = {}
 		self._links: dict[str, dict[str, str | None]] = {}
 		self._fast_rows: FastRows | None = None
@@ -145,6 +152,8 @@ class FrappeStore:
 		self._fast_rows = None
 		self._with_contacts = None
 		self._documents = None
+		if self.tagger:
+			self.tagger.forget()
 
 	# -- look-ups --------------------------------------------------------------------------------
 
@@ -233,22 +242,44 @@ class FrappeStore:
 	# -- writes ----------------------------------------------------------------------------------
 
 	@lost_on_conflict
-	def insert_many(self, records: list[dict[str, Any]]) -> list[WriteResult]:
+	def insert_many(self, records: list[dict[str, Any]], rows: list[int]) -> list[WriteResult]:
 		with writing_batch():
 			if self.mode == FAST:
-				return self._bulk_insert(records)
-			if self._documents is None:
-				self._documents = DocumentShortcuts(self.doctype, self.reserve)
-			# Names are reserved before any savepoint: a rollback must not hand the same numbers out twice.
-			named = [(record, self._documents.name_for(record)) for record in records]
-			return self._all_or_one_by_one([lambda r=r, n=n: self._insert_document(r, n) for r, n in named])
+				results = self._bulk_insert(records)
+			else:
+				if self._documents is None:
+					self._documents = DocumentShortcuts(self.doctype, self.reserve)
+				# Names are reserved before any savepoint: a rollback must not hand the same numbers out twice.
+				named = [(record, self._documents.name_for(record)) for record in records]
+				results = self._all_or_one_by_one(
+					[lambda r=r, n=n: self._insert_document(r, n) for r, n in named]
+				)
+			self._tag_and_assign(results, rows, new=True)
+			return results
 
 	@lost_on_conflict
-	def update_many(self, changes: list[tuple[str, dict[str, Any]]]) -> list[WriteResult]:
+	def update_many(self, changes: list[tuple[str, dict[str, Any]]], rows: list[int]) -> list[WriteResult]:
 		with writing_batch():
-			return self._all_or_one_by_one(
+			results = self._all_or_one_by_one(
 				[lambda n=name, v=values: self._update(n, v) for name, values in changes]
 			)
+			self._tag_and_assign(results, rows, new=False)
+			return results
+
+	def _tag_and_assign(self, results: list[WriteResult], rows: list[int], new: bool) -> None:
+		"""The job's tags and assignment on the leads just written; an updated lead's go in its undo log."""
+		written = [(r.name, row) for r, row in zip(results, rows, strict=True) if r.name]
+		if not written:
+			return
+		tagged = self.tagger.tag([name for name, _row in written]) if self.tagger else {}
+		assigned = self.assigner.assign(written, new) if self.assigner else {}
+		if new:
+			return  # an undo deletes created leads, their Tag Links and ToDos with them
+		for result in results:
+			if result.name in tagged:
+				result.also[TAGS_COLUMN] = tagged[result.name]
+			if result.name in assigned:
+				result.also[ASSIGN_COLUMN] = assigned[result.name]
 
 	def _insert_document(self, record: dict[str, Any], name: str | None) -> str:
 		doc = frappe.get_doc({"doctype": self.doctype, **record})
@@ -257,7 +288,8 @@ class FrappeStore:
 		# an import, lists would grow by hundreds of rows a second. The messages cost 12-17% of Documents
 		# mode's time too (measured: 222 rows/s with them, 248-261 without).
 		doc.flags.notify_update = False
-		target.complete(doc, new=True)
+		doc.flags[ASSIGNED_BY_IMPORT] = bool(self.assigner)
+		target.complete(doc, new=True, assigned=bool(self.assigner))
 		doc.insert(set_name=name, ignore_links=self._documents.links_checked)
 		self._remember(doc.name, record)
 		return doc.name
@@ -269,6 +301,7 @@ class FrappeStore:
 		else:
 			doc = frappe.get_doc(self.doctype, name)
 			doc.update(values)
+			doc.flags[ASSIGNED_BY_IMPORT] = bool(self.assigner)
 			target.complete(doc, new=False)
 			doc.save()
 		return name

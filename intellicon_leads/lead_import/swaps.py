@@ -24,6 +24,10 @@ measured on a real site. Nothing else in the app replaces a Frappe function.
   at once, in the batch's transaction. Frappe (15 and 16) queues one background job per deleted
   document; Frappe 16 also refuses to queue past 750 waiting jobs, so an undo of a few thousand
   leads would stop with "Too many queued background jobs", and on 15 it floods the queue.
+- Assignment Rules (`assignment_rule.apply`, a hook on every document's on_update) leave alone a lead
+  flagged ASSIGNED_BY_IMPORT: the import assigns it as the user chose, right after the batch. Frappe
+  (15 and 16) skips the rules only under global flags (in_patch, in_install, in_setup_wizard), never
+  per document; other documents, and leads of imports that assign nobody, meet the rules as always.
 """
 
 from __future__ import annotations
@@ -34,14 +38,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import frappe
+import frappe.automation.doctype.assignment_rule.assignment_rule as assignment_rule
 import frappe.model.naming
 import frappe.utils
 from frappe.model.base_document import get_controller
 from frappe.utils import cint
 
+from intellicon_leads.lead_import.assigning import ASSIGNED_BY_IMPORT
 from intellicon_leads.lead_import.locks import key_lock_name, release_key_locks
 
 _GRAVATAR = "has_gravatar"
+_RULES = "apply"
 _NUMBERED = "append_number_if_name_exists"
 _DYNAMIC_LINKS = "frappe.model.delete_doc.delete_dynamic_links"
 _CONTACT = "Contact"
@@ -64,8 +71,13 @@ def writing_batch() -> Iterator[None]:
 	originals = {
 		_GRAVATAR: frappe.utils.has_gravatar,
 		_NUMBERED: frappe.model.naming.append_number_if_name_exists,
+		_RULES: assignment_rule.apply,
 	}
-	replacements = {_GRAVATAR: _no_gravatar, _NUMBERED: _numbered_name_claimed(originals[_NUMBERED])}
+	replacements = {
+		_GRAVATAR: _no_gravatar,
+		_NUMBERED: _numbered_name_claimed(originals[_NUMBERED]),
+		_RULES: _rules_unless_assigned(originals[_RULES]),
+	}
 	frappe.db.after_commit.add(release_key_locks)  # the name claims end with the batch
 	frappe.db.after_rollback.add(release_key_locks)
 	enqueue = frappe.enqueue
@@ -162,6 +174,15 @@ def _numbered_name_claimed(original: Callable) -> Callable:
 		return name
 
 	return append_number_claimed
+
+
+def _rules_unless_assigned(apply: Callable) -> Callable:
+	def apply_unless_assigned(doc=None, method=None, doctype=None, name=None):
+		if doc is not None and doc.flags.get(ASSIGNED_BY_IMPORT):
+			return None
+		return apply(doc, method, doctype, name)
+
+	return apply_unless_assigned
 
 
 def _reference_clean_up_now(enqueue: Callable) -> Callable:

@@ -18,6 +18,8 @@ LEAD_DOCTYPES = (LEAD_DOCTYPE, CRM_LEAD_DOCTYPE)
 # Frappe CRM's CRM Lead takes its first open status ("New").
 SET_BY_CONTROLLER = {CRM_LEAD_DOCTYPE: frozenset({"status"})}
 CRM_OTHER_REASON = "Other"
+# The field Frappe CRM sets to a lead's latest assignee (crm.api.todo.after_insert): bulk assignment too.
+ASSIGNEE_OWNER_FIELD = {CRM_LEAD_DOCTYPE: "lead_owner"}
 
 
 def lead_doctype() -> str:
@@ -58,17 +60,18 @@ def of_job(job) -> str:
 	return job.get("lead_doctype") or LEAD_DOCTYPE
 
 
-def complete(doc, new: bool) -> None:
+def complete(doc, new: bool, assigned: bool = False) -> None:
 	"""What Frappe CRM gives a lead made in its own UI, or demands of it, where the row left it empty.
 
 	- Its New Lead dialog makes the user its owner, and a sales user sees only the leads they own or
-	  are assigned: a new lead with no Lead Owner in the file is the importing user's.
+	  are assigned: a new lead with no Lead Owner in the file is the importing user's, unless the
+	  import assigns it (`assigned`), which makes the assignee its owner.
 	- It refuses a lead whose status is of the Lost kind (Junk, Unqualified) without a lost reason,
 	  which other CRMs' exports never carry: such a lead gets the reason "Other" and a note saying why.
 	"""
 	if doc.doctype != CRM_LEAD_DOCTYPE:
 		return
-	if new and not doc.get("lead_owner"):
+	if new and not assigned and not doc.get("lead_owner"):
 		doc.lead_owner = frappe.session.user
 	if doc.get("lost_reason") or not doc.get("status"):
 		return

@@ -21,11 +21,13 @@ from frappe import _
 from frappe.utils import get_datetime, now_datetime
 
 from intellicon_leads.importer.reading.spool import decode_value
-from intellicon_leads.lead_import import JOB_DOCTYPE, LEAD_DOCTYPE, files, target
+from intellicon_leads.lead_import import JOB_DOCTYPE, LEAD_DOCTYPE, assigning, files, tagging, target
+from intellicon_leads.lead_import.assigning import ASSIGN_COLUMN
 from intellicon_leads.lead_import.locks import is_lock_conflict, read_committed
 from intellicon_leads.lead_import.runs import RUNNING_STATUSES, enqueue, finish_run, publish, start_run
 from intellicon_leads.lead_import.store import FAST, OWN_LEAD_MODULE, readable_error
 from intellicon_leads.lead_import.swaps import writing_batch
+from intellicon_leads.lead_import.tagging import TAGS_COLUMN
 
 UNDO_RUN = "Undo"
 UNDOABLE_STATUSES = ("Completed", "Completed with Errors", "Failed", "Stopped")
@@ -341,6 +343,7 @@ class UndoRunner:
 		kept: list[tuple[str, int, str, str]] = []
 		names = list({e["name"] for e in entries})
 		fields = {f for e in entries if e["action"] == "updated" for f in e.get("new", {})}
+		fields -= {TAGS_COLUMN, ASSIGN_COLUMN}
 		current = {
 			row.name: row
 			for row in frappe.get_all(
@@ -425,7 +428,8 @@ class UndoRunner:
 		return DELETED, None
 
 	def _restore(self, entry: dict, lead) -> tuple[str, str | None]:
-		name, previous, new = entry["name"], entry.get("previous") or {}, entry.get("new") or {}
+		name, previous, new = entry["name"], entry.get("previous") or {}, dict(entry.get("new") or {})
+		self._untag_and_unassign(name, previous, new)
 		restore, changed = {}, []
 		for field, value in new.items():
 			if _values_equal(lead.get(field), value):
@@ -440,6 +444,15 @@ class UndoRunner:
 			labels = ", ".join(_field_label(f, self.doctype) for f in changed)
 			return KEPT, _("Changed again after the import, so kept: {0}.").format(labels)
 		return RESTORED, None
+
+	def _untag_and_unassign(self, name: str, previous: dict, new: dict) -> None:
+		"""The tags the import added to an updated lead and the assignment it gave it go; the lead's
+		other tags and assignments, before or since, stay."""
+		after = new.pop(TAGS_COLUMN, None)
+		if after is not None:
+			tagging.remove_added_tags(self.doctype, name, previous.get(TAGS_COLUMN) or "", after)
+		if new.pop(ASSIGN_COLUMN, None) is not None:
+			assigning.remove_assignment(self.job.name, self.doctype, name)
 
 	def _write(self, name: str, values: dict) -> str | None:
 		if self.fast:

@@ -27,12 +27,12 @@ class LosingStore(MemoryStore):
 		super().claim(keys)
 		self._at_claim = ({name: dict(values) for name, values in self.records.items()}, self._counter)
 
-	def update_many(self, changes):
+	def update_many(self, changes, rows):
 		if self.conflicts:
 			self.conflicts -= 1
 			self.records, self._counter = self._at_claim
 			raise BatchConflict("Deadlock found when trying to get lock")
-		return super().update_many(changes)
+		return super().update_many(changes, rows)
 
 
 ROWS = [
@@ -100,7 +100,7 @@ def test_a_batch_lost_every_time_stops_the_import_with_what_to_do(tmp_path):
 class StoppedStore(MemoryStore):
 	"""A store told to stop while it writes the batch's new leads (a user stopped the import)."""
 
-	def insert_many(self, records):
+	def insert_many(self, records, rows):
 		raise Interrupted
 
 

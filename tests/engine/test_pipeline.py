@@ -298,10 +298,10 @@ def test_cells_beyond_the_header_fail_the_row_and_are_kept_in_the_failed_file(tm
 
 def test_a_store_that_raises_fails_that_batch_and_the_import_goes_on(tmp_path):
 	class FlakyStore(MemoryStore):
-		def insert_many(self, records):
+		def insert_many(self, records, rows):
 			if any(r["first_name"] == "Boom" for r in records):
 				raise RuntimeError("deadlock found")
-			return super().insert_many(records)
+			return super().insert_many(records, rows)
 
 	rows = [["A", "a@x.com"], ["Boom", "b@x.com"], ["C", "c@x.com"], ["D", "d@x.com"]]
 	result, _store = run(
@@ -309,6 +309,36 @@ def test_a_store_that_raises_fails_that_batch_and_the_import_goes_on(tmp_path):
 	)
 	assert (result.imported, result.failed) == (2, 2)
 	assert all("deadlock found" in o.message for o in result.outcomes)
+
+
+def test_the_store_is_told_each_record_s_row_in_the_file_and_what_else_it_changed(tmp_path):
+	"""Row numbers let the store assign rows to users stably; `also` puts a lead's tags in the undo log."""
+
+	class TaggingStore(MemoryStore):
+		rows_seen: list
+
+		def insert_many(self, records, rows):
+			self.rows_seen.append(("insert", rows))
+			return super().insert_many(records, rows)
+
+		def update_many(self, changes, rows):
+			self.rows_seen.append(("update", rows))
+			results = super().update_many(changes, rows)
+			for result in results:
+				result.also = {"_user_tags": ("", "Fair")}
+			return results
+
+	store = TaggingStore(records={"LEAD-1": {"first_name": "Old", "email_id": "b@x.com"}})
+	store.rows_seen = []
+	reports = []
+	rows = [["A", "a@x.com"], ["B", "b@x.com"], ["C", "c@x.com"]]
+	path = write_csv(tmp_path / "l.csv", rows, header=["First Name", "Email"])
+	run(path, store, rule=DuplicateRule(action=UPDATE), on_batch=reports.append)
+	assert store.rows_seen == [("insert", [2, 4]), ("update", [3])]
+	number, name, previous, new = reports[0].updated[0]
+	assert (number, name) == (3, "LEAD-1")
+	assert previous == {"first_name": "Old", "_user_tags": ""}
+	assert new == {"first_name": "B", "_user_tags": "Fair"}
 
 
 def test_a_record_the_store_rejects_fails_alone(tmp_path):

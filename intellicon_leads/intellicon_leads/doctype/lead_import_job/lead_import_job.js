@@ -34,6 +34,14 @@ function add_buttons(frm) {
 			download(download_url(doc.name));
 		});
 	}
+	if (doc.tag_with_import && !doc.dry_run && (doc.imported > 0 || doc.updated > 0)) {
+		// The leads tagged with this job's name, in the desk list of the Lead it wrote to.
+		frm.add_custom_button(__("View Imported Leads"), () =>
+			frappe.set_route("List", doc.lead_doctype || "Lead", {
+				_user_tags: ["like", `%${doc.name}%`],
+			})
+		);
+	}
 	frm.add_custom_button(__("Import Leads"), () => frappe.set_route("lead-import"));
 	frm.add_custom_button(__("Batch Jobs"), () => frappe.set_route("List", "Lead Import Job"));
 }

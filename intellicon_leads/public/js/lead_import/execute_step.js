@@ -2,7 +2,7 @@
 import { call, download_url } from "./api";
 import { append, clear, download, format_count, h } from "./dom";
 import { FINAL_STATUSES, ImportProgress, JobWatcher } from "./progress";
-import { form_url, leads_url } from "./routes";
+import { form_url, leads_url, show_imported_leads } from "./routes";
 import { choices_payload } from "./values_step";
 
 const FIRST_ERRORS = 10;
@@ -59,6 +59,8 @@ export class ExecuteStep {
 			this.mapping_review(preview),
 			h("h3", { class: "lil-subtitle" }, __("Duplicates")),
 			this.duplicate_review(preview.rules),
+			h("h3", { class: "lil-subtitle" }, __("After import")),
+			this.after_import_section(preview.rules),
 			this.error,
 			h(
 				"div",
@@ -188,6 +190,7 @@ export class ExecuteStep {
 				sheet: state.sheet,
 				encoding: state.encoding,
 				...choices_payload(state.choices),
+				...this.after_import_payload(),
 			});
 			this.render_dry_run(result);
 		} catch (error) {
@@ -196,6 +199,61 @@ export class ExecuteStep {
 		} finally {
 			this.check_button.disabled = this.start_button.disabled = false;
 		}
+	}
+
+	// Tags for every imported or updated lead, the import's own tag, and who the new leads go to.
+	after_import_section(rules) {
+		const section = h("div", { class: "lil-after-import" });
+		this.tags_input = h("input", {
+			type: "text",
+			class: "form-control lil-tags",
+			placeholder: __("e.g. Trade Show 2026, Webinar"),
+			"aria-label": __("Tags"),
+		});
+		this.import_tag_input = h("input", { type: "checkbox", class: "lil-import-tag", checked: true });
+		const assign_parent = h("div", { class: "lil-assign-to" });
+		append(section, [
+			h("label", { class: "control-label" }, __("Tags (comma-separated)")),
+			this.tags_input,
+			h(
+				"label",
+				{ class: "checkbox lil-inline" },
+				this.import_tag_input,
+				" ",
+				__("Tag the leads with the import's name, to list exactly this import's leads")
+			),
+			assign_parent,
+			h(
+				"p",
+				{ class: "text-muted small" },
+				__(
+					"Assign to one user, or to several: the new leads are shared out in turn, in file order. An updated lead is assigned only if nobody has it."
+				)
+			),
+			rules.assignment_rule
+				? h("p", { class: "alert alert-info lil-assignment-rule" }, rules.assignment_rule)
+				: null,
+		]);
+		this.assign_control = frappe.ui.form.make_control({
+			parent: assign_parent,
+			df: {
+				fieldtype: "MultiSelectPills",
+				fieldname: "assign_to",
+				label: __("Assign To"),
+				get_data: (txt) => frappe.db.get_link_options("User", txt),
+			},
+			render_input: true,
+		});
+		return section;
+	}
+
+	after_import_payload() {
+		const users = (this.assign_control && this.assign_control.get_value()) || [];
+		return {
+			tags: this.tags_input ? this.tags_input.value : "",
+			import_tag: this.import_tag_input && !this.import_tag_input.checked ? 0 : 1,
+			assign_to: JSON.stringify(users),
+		};
 	}
 
 	render_dry_run(result) {
@@ -249,6 +307,7 @@ export class ExecuteStep {
 				sheet: state.sheet,
 				encoding: state.encoding,
 				...choices_payload(state.choices),
+				...this.after_import_payload(),
 			});
 			state.job = answer.job;
 			state.save();
@@ -335,6 +394,19 @@ export class ExecuteStep {
 						onclick: () => download(download_url(job)),
 					},
 					__("Download Failed Records")
+				)
+			);
+		}
+		if (data.tag_with_import && (data.imported || data.updated)) {
+			buttons.push(
+				h(
+					"button",
+					{
+						type: "button",
+						class: "btn btn-default lil-view-imported",
+						onclick: () => show_imported_leads(job, data.lead_doctype),
+					},
+					__("View Imported Leads")
 				)
 			);
 		}

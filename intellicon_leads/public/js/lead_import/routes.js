@@ -13,3 +13,9 @@ export function leads_url() {
 export function form_url(doctype, name) {
 	return frappe.utils.get_form_link(doctype, name);
 }
+
+// The desk list of one import's leads (created and updated): the tag named after the job, in
+// `_user_tags` as the list's tag filter reads it. Frappe CRM's CRM Lead too: its own UI has no tag filter.
+export function show_imported_leads(job, doctype) {
+	frappe.set_route("List", doctype || lead_doctype(), { _user_tags: ["like", `%${job}%`] });
+}
