@@ -40,6 +40,14 @@ def upload_chunk(upload_id: str, offset: int, total_size: int, filename: str) ->
 	return files.receive_chunk(upload_id, int(offset), int(total_size), filename, chunk.stream.read())
 
 
+@frappe.whitelist(methods=["POST"])
+def upload_from_link(link: str) -> dict:
+	"""A file fetched from an https link (a Google Sheets share link too), stored as an upload is."""
+	check_can_import()
+	file = files.save_from_link(link)
+	return {"file": file.name, "file_url": file.file_url, "file_name": file.file_name, "size": file.file_size}
+
+
 @frappe.whitelist()
 def preview(
 	file_url: str, sheet: str | None = None, template: str | None = None, encoding: str | None = None
