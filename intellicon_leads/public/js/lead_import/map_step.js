@@ -296,7 +296,10 @@ export class MapStep {
 					reqd: 1,
 					options: proposal.fieldtypes,
 					default: proposal.fieldtype,
-					description: __("Proposed {0}: {1}.", [__(proposal.fieldtype), proposal.reason]),
+					description: __("Proposed {0}: {1}.", [
+						__(proposal.fieldtype),
+						proposal.reason,
+					]),
 				},
 				{
 					fieldtype: "Small Text",
@@ -330,7 +333,10 @@ export class MapStep {
 				encoding: state.encoding,
 			});
 			dialog.hide();
-			preview.fields = [...preview.fields.filter((f) => f.fieldname !== field.fieldname), field];
+			preview.fields = [
+				...preview.fields.filter((f) => f.fieldname !== field.fieldname),
+				field,
+			];
 			state.mapping[index] = field.fieldname;
 			state.manual[index] = true;
 			state.save();

@@ -115,12 +115,16 @@ export class UploadStep {
 		if (!link) {
 			this.link_input.focus();
 			return this.show_error(
-				__("Paste the link to the file, starting with https://, then click Import from Link.")
+				__(
+					"Paste the link to the file, starting with https://, then click Import from Link."
+				)
 			);
 		}
 		this.set_uploading(true);
 		this.link_button.textContent = __("Importing…");
-		clear(this.status).append(h("p", { class: "small" }, __("Fetching the file from {0}…", [link])));
+		clear(this.status).append(
+			h("p", { class: "small" }, __("Fetching the file from {0}…", [link]))
+		);
 		try {
 			const answer = await upload_from_link(link);
 			this.wizard.state.set_file({
