@@ -7,7 +7,6 @@ refused as any address inside the network is.
 
 from __future__ import annotations
 
-import functools
 import inspect
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -149,8 +148,11 @@ class TestFileFromLink(LeadImportTestCase):
 	def test_a_file_over_the_sites_limit_is_refused_while_it_is_fetched(self):
 		self.settings(max_file_size_mb=1)
 		self.assertGreater(len(self.server.routes["/big.csv"][1]), MB)
+
 		# No public https server answers in a test: the API's fetch is given the test switch, nothing else.
-		local = functools.partial(fetching.fetch_spreadsheet, _allow_local_http_for_tests=True)
+		def local(link: str, **options) -> fetching.FetchedFile:
+			return fetching.fetch_spreadsheet(link, **{**options, "_allow_local_http_for_tests": True})
+
 		with patch.object(files, "fetch_spreadsheet", local):
 			message = self.refusal(self.server.url("/big.csv"))
 		self.assertIn("larger than 1 MB", message)
