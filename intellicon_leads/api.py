@@ -11,6 +11,7 @@ from intellicon_leads.lead_import import (
 	fixing,
 	imports,
 	json_argument,
+	new_fields,
 	stopping,
 	templates,
 	undo,
@@ -18,6 +19,7 @@ from intellicon_leads.lead_import import (
 from intellicon_leads.lead_import.permissions import (
 	can_control_job,
 	can_import,
+	check_can_add_fields,
 	check_can_import,
 	check_job_access,
 	check_job_control,
@@ -40,6 +42,14 @@ def upload_chunk(upload_id: str, offset: int, total_size: int, filename: str) ->
 	return files.receive_chunk(upload_id, int(offset), int(total_size), filename, chunk.stream.read())
 
 
+@frappe.whitelist(methods=["POST"])
+def upload_from_link(link: str) -> dict:
+	"""A file fetched from an https link (a Google Sheets share link too), stored as an upload is."""
+	check_can_import()
+	file = files.save_from_link(link)
+	return {"file": file.name, "file_url": file.file_url, "file_name": file.file_name, "size": file.file_size}
+
+
 @frappe.whitelist()
 def preview(
 	file_url: str, sheet: str | None = None, template: str | None = None, encoding: str | None = None
@@ -56,6 +66,34 @@ def validate_mapping(
 	check_can_import()
 	_check_file_access(file_url)
 	return {"fields": imports.check_mapping(file_url, mapping, sheet, encoding)}
+
+
+@frappe.whitelist(methods=["POST"])
+def propose_field(file_url: str, column: int, sheet: str | None = None, encoding: str | None = None) -> dict:
+	"""The custom field proposed for an unmapped column, its type judged from every value in it."""
+	check_can_import()
+	check_can_add_fields()
+	_check_file_access(file_url)
+	return new_fields.propose(file_url, int(column), sheet, encoding)
+
+
+@frappe.whitelist(methods=["POST"])
+def create_field_from_column(
+	file_url: str,
+	column: int,
+	label: str,
+	fieldtype: str,
+	options: str | list | None = None,
+	sheet: str | None = None,
+	encoding: str | None = None,
+) -> dict:
+	"""A new Custom Field on the Lead for the column; the field as the wizard's field list holds it."""
+	check_can_import()
+	check_can_add_fields()
+	_check_file_access(file_url)
+	return new_fields.create_from_column(
+		file_url, int(column), label, fieldtype, options, sheet=sheet, encoding=encoding
+	)
 
 
 @frappe.whitelist(methods=["POST"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import sys
@@ -11,7 +12,7 @@ from frappe.commands import get_site, pass_context
 
 
 @click.command("import-leads")
-@click.argument("file_path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file_path", metavar="FILE_OR_HTTPS_LINK")
 @click.option(
 	"--template",
 	help="A saved import template's name, or a template JSON file (columns, value_maps, new_links)",
@@ -54,13 +55,16 @@ def import_leads(
 	from intellicon_leads.lead_import import files, imports
 	from intellicon_leads.lead_import.importing import JobRunner
 
+	link = is_link(file_path)
+	if not link and not os.path.isfile(file_path):
+		raise click.BadParameter(f"{file_path} is neither a file nor an https:// link.", param_hint="FILE")
 	frappe.init(site=get_site(context))
 	frappe.connect()
 	try:
 		frappe.set_user(user)
 		saved = template_file(template)
 		name = None if saved else template
-		file = files.save_local_file(file_path)
+		file = files.save_from_link(file_path) if link else files.save_local_file(file_path)
 		frappe.db.commit()  # the upload is kept even if making the job has to be tried again
 		preview = imports.preview_upload(file.file_url, sheet, name, template_doc=saved, encoding=encoding)
 		mapping = [c["fieldname"] for c in preview["mapping"]["columns"]]
@@ -89,12 +93,17 @@ def import_leads(
 		JobRunner(job.name, on_progress=None if as_json else _print_progress, split=False).run()
 		status = imports.job_status(job.name)
 	except frappe.ValidationError as exc:
-		click.secho(f"error: {frappe.utils.strip_html(str(exc))}", fg="red", err=True)
+		click.secho(f"error: {html.unescape(frappe.utils.strip_html(str(exc)))}", fg="red", err=True)
 		sys.exit(2)
 	finally:
 		frappe.destroy()
 	_report(status, as_json)
 	sys.exit(1 if status["status"] == "Failed" else 0)
+
+
+def is_link(argument: str) -> bool:
+	"""A link to fetch rather than a path: anything with a scheme (refused unless https, with the reason)."""
+	return "://" in argument and not os.path.exists(argument)
 
 
 def template_file(template: str | None):

@@ -15,6 +15,7 @@ import uuid
 import frappe
 from frappe import _
 
+from intellicon_leads.importer.fetching import FetchRefused, fetch_spreadsheet
 from intellicon_leads.importer.reading import FileRejected, open_table
 
 MB = 1024 * 1024
@@ -79,6 +80,23 @@ def save_upload(filename: str, content: bytes) -> frappe._dict:
 	with open(part, "wb") as f:
 		f.write(content)
 	return finish_upload(part, filename)
+
+
+def save_from_link(link: str, *, _allow_local_http_for_tests: bool = False) -> frappe._dict:
+	"""A file fetched from a link a user pasted (https, public addresses only): then stored as an upload.
+
+	`_allow_local_http_for_tests` reaches a test server on 127.0.0.1; no endpoint or command passes it.
+	"""
+	try:
+		fetched = fetch_spreadsheet(
+			link,
+			max_size=max_upload_size(),
+			_allow_local_http_for_tests=_allow_local_http_for_tests,
+		)
+	except FetchRefused as exc:
+		# The message may quote the link's host name: shown as text, never as markup.
+		frappe.throw(frappe.utils.escape_html(exc.message), title=_("File not fetched"))
+	return save_upload(fetched.filename, fetched.content)
 
 
 def save_local_file(path: str) -> frappe._dict:

@@ -106,7 +106,7 @@ def review_upload(
 	"""The whole file's Select, Link and Check values, each valid or with a choice (saved or suggested)."""
 	schema = lead_schema()
 	chosen = template_doc or (templates.load(template) if template else None)
-	with _open(file_url, sheet, encoding) as table:
+	with open_upload(file_url, sheet, encoding) as table:
 		fields = _resolved(table.header, mapping)
 		return review_values(
 			table.rows(), schema, fields, table.header, _targets(schema), choices=saved_choices(chosen)
@@ -164,7 +164,7 @@ def dry_run(
 	"""The whole file through validation and duplicate checks, nothing written."""
 	schema = lead_schema()
 	doc = settings()
-	with _open(file_url, sheet, encoding) as table:
+	with open_upload(file_url, sheet, encoding) as table:
 		fields = _resolved(table.header, mapping)
 		pipeline = ImportPipeline(
 			schema,
@@ -360,7 +360,7 @@ def job_status(job_name: str) -> dict:
 def file_header(
 	file_url: str, sheet: str | None = None, encoding: str | None = None
 ) -> tuple[list[str], str, str | None]:
-	with _open(file_url, sheet, encoding) as table:
+	with open_upload(file_url, sheet, encoding) as table:
 		return list(table.header), table.format, table.sheet
 
 
@@ -375,7 +375,8 @@ def remember_columns(header: list[str], fields: list[str | None]) -> None:
 	frappe.db.set_default(LEARNED_KEY, json.dumps(learned))
 
 
-def _open(file_url: str, sheet: str | None, encoding: str | None = None):
+def open_upload(file_url: str, sheet: str | None, encoding: str | None = None):
+	"""The uploaded file as a table to stream; a file that cannot be read is refused with the reason."""
 	try:
 		return open_table(
 			files.local_path(file_url),

@@ -43,6 +43,17 @@ def is_admin(user: str) -> bool:
 	return user == "Administrator" or "System Manager" in frappe.get_roles(user)
 
 
+def check_can_add_fields() -> None:
+	"""A new field changes the Lead for every user: a System Manager's decision, not an importer's."""
+	if not is_admin(frappe.session.user):
+		frappe.throw(
+			_(
+				"Only a System Manager can add fields to the Lead. Ask one to add this field, or skip the column."
+			),
+			frappe.PermissionError,
+		)
+
+
 def job_has_permission(doc, ptype: str | None = None, user: str | None = None) -> bool:
 	"""has_permission hook: users see their own jobs; System Manager sees all."""
 	user = user or frappe.session.user

@@ -15,6 +15,7 @@ from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 from intellicon_leads import api
 from intellicon_leads.lead_import import files, fixing, imports, stopping, target, undo
 from intellicon_leads.lead_import.importing import JobRunner
+from intellicon_leads.tests.test_field_from_column import drop_fields
 from intellicon_leads.tests.test_split import run_workers
 from intellicon_leads.tests.test_worker import bench
 from intellicon_leads.tests.utils import CHECKPOINT, LeadImportTestCase, csv_bytes, failed_rows, make_user
@@ -157,6 +158,20 @@ class TestImportIntoCrmLead(LeadImportTestCase):
 		job = self.run_job(imports.create_job(file.file_url, mapping).name)
 		self.assertEqual(job.imported, 1)
 		self.assertEqual(crm_leads()["eve@crm.example.com"].custom_trade_show, "Messe 2026")
+
+	def test_a_field_made_from_an_unmapped_column_lands_on_crm_lead_and_is_imported(self):
+		self.addCleanup(
+			drop_fields, CRM_LEAD, ("custom_booth_visits",)
+		)  # after the rollback: made fields commit
+		header = ["First Name", "Email", "Booth Visits"]
+		file = self.upload([["Eve", "eve@crm.example.com", "7"]], header, "booth.csv")
+		made = api.create_field_from_column(file.file_url, 2, "Booth Visits", "Int")
+		self.assertEqual(
+			frappe.db.get_value("Custom Field", {"fieldname": made["fieldname"]}, "dt"), CRM_LEAD
+		)
+		job = self.run_job(imports.create_job(file.file_url, ["first_name", "email", made["fieldname"]]).name)
+		self.assertEqual(job.imported, 1)
+		self.assertEqual(crm_leads()["eve@crm.example.com"].custom_booth_visits, 7)
 
 	def test_a_failed_row_is_fixed_and_imported_again_then_the_import_is_undone(self):
 		rows = [*ROWS[:2], ["Flo", "Ng", "flo-at-crm.example.com", "Zeta", "New", "", "", "", ""]]

@@ -8,6 +8,7 @@ import tempfile
 
 import frappe
 
+from intellicon_leads import api
 from intellicon_leads.importer.choices import CREATE, EMPTY, MATCH
 from intellicon_leads.lead_import import files, imports, templates
 from intellicon_leads.lead_import.links import creation_field
@@ -111,6 +112,22 @@ class TestValueChoices(LeadImportTestCase):
 		self.assertEqual(owner["nobody@example.com"]["action"], EMPTY)
 		employees = {v["value"]: v["choice"]["value"] for v in columns["no_of_employees"]["values"]}
 		self.assertEqual(employees, {"10": "1-10", "1,200": "1000+", "250": "201-500", "5": "1-10"})
+
+	def test_the_wizard_gets_many_head_counts_as_one_line_per_range_with_counts_in_words(self):
+		rows = [[f"P{n}", "Lee", f"vc-g{n}@example.com", "Acme", "Lead", "", "", n, ""] for n in range(1, 41)]
+		file = files.save_upload("head-counts.xlsx", xlsx_bytes(rows, HEADER))
+		review = api.review_values(file.file_url, self.mapping)
+		employees = next(c for c in review["columns"] if c["fieldname"] == "no_of_employees")
+		self.assertEqual(employees["texts"]["needs_match"], "40 values need a match")
+		self.assertEqual(employees["texts"]["rows_needing_match"], "40 rows")
+		groups = [(g["target"], g["value_count"], g["rows"], g["text"]) for g in employees["groups"]]
+		self.assertEqual(
+			groups, [("11-50", 30, 30, "30 values, 30 rows"), ("1-10", 10, 10, "10 values, 10 rows")]
+		)
+		self.assertEqual(employees["groups"][1]["reason"], "Numbers in the range 1-10.")
+		self.assertEqual([v["value"] for v in employees["groups"][1]["values"]][:2], ["1", "2"])
+		# The per-value list the wizard's choices are made from is unchanged beside the groups.
+		self.assertEqual(len(employees["values"]), 40)
 
 	def test_accepting_every_suggestion_imports_every_row_and_creates_the_lead_sources(self):
 		value_maps, new_links = imports.review_upload(self.file.file_url, self.mapping).suggested_value_maps()

@@ -113,3 +113,25 @@ def test_a_salesforce_export_imports_by_accepting_every_suggestion(
 	wizard.wait_for_status("Completed")
 	expect(wizard.count("imported")).to_have_text("4")
 	screenshots.take(page, "salesforce-template-reapplied")
+
+
+def test_forty_head_counts_are_two_lines_that_open_to_their_values(login, run_id: str, tmp_path: Path):
+	page = login(SALES_USER)
+	wizard = Wizard(page).open()
+	rows = [[f"P{n}", "Lee", f"p{n}.hc.{run_id}@{EMAIL_DOMAIN}", "Acme", "New", "", n] for n in range(1, 41)]
+	walk_to_values(wizard, write_xlsx(tmp_path / "head-counts.xlsx", HEADER, rows))
+	employees = page.locator('.lil-values-column[data-fieldname="no_of_employees"]')
+	expect(employees.locator(".lil-values-count")).to_contain_text("40 values need a match, in 40 rows")
+	expect(employees.locator(".lil-group-row")).to_have_count(2)
+	small = employees.locator('.lil-value-group[data-target="1-10"]')
+	toggle = small.get_by_role("button", name="1-10 ← 10 values, 10 rows")
+	expect(toggle).to_have_attribute("aria-expanded", "false")
+	toggle.click()
+	expect(toggle).to_have_attribute("aria-expanded", "true")
+	expect(small.locator("tr[data-value='3'] .lil-value-reason")).to_have_text("3 falls in the range 1-10.")
+	# One value changed on its own: the line says its values no longer share one choice.
+	small.locator("tr[data-value='3'] select").select_option(label="11-50")
+	expect(small.locator(".lil-group-choice option:checked")).to_have_text("Mixed choices")
+	# The whole line changed: every value follows.
+	small.locator(".lil-group-choice").select_option(label="51-200")
+	expect(small.locator("tr[data-value='7'] select option:checked")).to_have_text("51-200")

@@ -92,6 +92,11 @@ export function check_file(file, max_size) {
 	return null;
 }
 
+// The server fetches the file (https, public addresses only) and stores it as an upload.
+export function upload_from_link(link) {
+	return call("upload_from_link", { link });
+}
+
 // Sequential chunks; the server says how much it has, so a chunk it missed is sent again.
 export async function upload_file(file, on_progress) {
 	const upload_id = random_id();

@@ -235,7 +235,122 @@ export class MapStep {
 		append(clear(this.kinds[index]), [
 			h("span", { class: `indicator-pill ${color}`, dataset: { kind } }, label),
 			detail ? h("div", { class: "text-muted small" }, detail) : null,
+			!fieldname && can_add_fields() ? this.create_field_button(index) : null,
 		]);
+	}
+
+	// New fields (System Manager only): an unmapped column becomes a Custom Field on the Lead.
+
+	create_field_button(index) {
+		const button = h(
+			"button",
+			{
+				type: "button",
+				class: "btn btn-default btn-xs lil-create-field",
+				"aria-label": __("Create a field for column {0}", [this.header(index)]),
+				onclick: () => this.propose_field(index, button),
+			},
+			__("Create Field…")
+		);
+		return h("div", { class: "lil-create-field-row" }, button);
+	}
+
+	async propose_field(index, button) {
+		const { state } = this.wizard;
+		button.disabled = true;
+		button.setAttribute("aria-busy", "true");
+		this.notice.textContent = __("Reading every value of column {0}…", [this.header(index)]);
+		try {
+			const proposal = await call("propose_field", {
+				file_url: state.file.url,
+				column: index,
+				sheet: state.sheet,
+				encoding: state.encoding,
+			});
+			this.notice.textContent = "";
+			this.field_dialog(index, proposal);
+		} catch (error) {
+			this.notice.textContent = error.message;
+		} finally {
+			button.disabled = false;
+			button.removeAttribute("aria-busy");
+		}
+	}
+
+	field_dialog(index, proposal) {
+		const dialog = new frappe.ui.Dialog({
+			title: __("New Field for Column {0}", [this.header(index)]),
+			fields: [
+				{ fieldtype: "HTML", fieldname: "error" },
+				{
+					fieldtype: "Data",
+					fieldname: "label",
+					label: __("Label"),
+					reqd: 1,
+					default: proposal.label,
+				},
+				{
+					fieldtype: "Select",
+					fieldname: "fieldtype",
+					label: __("Type"),
+					reqd: 1,
+					options: proposal.fieldtypes,
+					default: proposal.fieldtype,
+					description: __("Proposed {0}: {1}.", [
+						__(proposal.fieldtype),
+						proposal.reason,
+					]),
+				},
+				{
+					fieldtype: "Small Text",
+					fieldname: "options",
+					label: __("Options"),
+					description: __("One option per line."),
+					default: proposal.options.join("\n"),
+					depends_on: "eval:doc.fieldtype == 'Select'",
+					mandatory_depends_on: "eval:doc.fieldtype == 'Select'",
+				},
+			],
+			primary_action_label: __("Create"),
+			primary_action: (values) => this.create_field(index, dialog, values),
+		});
+		dialog.show();
+	}
+
+	async create_field(index, dialog, values) {
+		const { state, preview } = this.wizard;
+		const error = dialog.fields_dict.error.$wrapper.get(0);
+		clear(error);
+		dialog.disable_primary_action();
+		try {
+			const field = await call("create_field_from_column", {
+				file_url: state.file.url,
+				column: index,
+				label: values.label,
+				fieldtype: values.fieldtype,
+				options: values.fieldtype === "Select" ? values.options : null,
+				sheet: state.sheet,
+				encoding: state.encoding,
+			});
+			dialog.hide();
+			preview.fields = [
+				...preview.fields.filter((f) => f.fieldname !== field.fieldname),
+				field,
+			];
+			state.mapping[index] = field.fieldname;
+			state.manual[index] = true;
+			state.save();
+			this.flash = __("Field {0} created: column {1} will be imported into it.", [
+				field.label,
+				this.header(index),
+			]);
+			this.wizard.go("map", { focus: false });
+			this.selects[index].focus();
+		} catch (e) {
+			error.append(h("div", { class: "alert alert-danger", role: "alert" }, e.message));
+		} finally {
+			dialog.enable_primary_action();
+		}
 	}
 
 	missing_fields() {
@@ -414,6 +529,10 @@ export class MapStep {
 			this.save_button.disabled = false;
 		}
 	}
+}
+
+function can_add_fields() {
+	return frappe.user.has_role("System Manager");
 }
 
 function template_label(template) {

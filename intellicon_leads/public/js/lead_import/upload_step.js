@@ -1,5 +1,5 @@
 // Step 1: choose or drop a file; it is checked here, uploaded in chunks, and checked again on the server.
-import { ALLOWED_EXTENSIONS, check_file, upload_file } from "./api";
+import { ALLOWED_EXTENSIONS, check_file, upload_file, upload_from_link } from "./api";
 import { clear, format_size, h, uid } from "./dom";
 
 export class UploadStep {
@@ -62,11 +62,97 @@ export class UploadStep {
 				)
 			),
 			this.dropzone,
+			this.link_form(),
 			this.error,
 			this.status,
 			this.formats_table()
 		);
 		this.show_uploaded();
+	}
+
+	link_form() {
+		const input_id = uid("lil-link");
+		const hint_id = uid("lil-link-hint");
+		this.link_input = h("input", {
+			id: input_id,
+			type: "url",
+			class: "form-control input-sm lil-link-input",
+			placeholder: "https://",
+			autocomplete: "off",
+			spellcheck: "false",
+			"aria-describedby": hint_id,
+		});
+		this.link_button = h(
+			"button",
+			{ type: "submit", class: "btn btn-default btn-sm lil-link-button" },
+			__("Import from Link")
+		);
+		return h(
+			"form",
+			{
+				class: "lil-link-form",
+				novalidate: true,
+				onsubmit: (event) => {
+					event.preventDefault();
+					this.fetch_link(this.link_input.value.trim());
+				},
+			},
+			h("label", { for: input_id, class: "lil-link-label" }, __("Or import from a link")),
+			h("div", { class: "lil-inline" }, this.link_input, this.link_button),
+			h(
+				"p",
+				{ class: "text-muted small", id: hint_id },
+				__(
+					"An https link to a CSV, XLSX or XLS file, or a Google Sheet shared with anyone with the link."
+				)
+			)
+		);
+	}
+
+	async fetch_link(link) {
+		if (this.uploading) return;
+		this.show_error(null);
+		if (!link) {
+			this.link_input.focus();
+			return this.show_error(
+				__(
+					"Paste the link to the file, starting with https://, then click Import from Link."
+				)
+			);
+		}
+		this.set_uploading(true);
+		this.link_button.textContent = __("Importing…");
+		clear(this.status).append(
+			h("p", { class: "small" }, __("Fetching the file from {0}…", [link]))
+		);
+		try {
+			const answer = await upload_from_link(link);
+			this.wizard.state.set_file({
+				url: answer.file_url,
+				name: answer.file_name,
+				size: answer.size,
+			});
+			this.wizard.preview = null;
+			this.link_input.value = "";
+			this.set_uploading(false);
+			this.show_uploaded();
+		} catch (error) {
+			clear(this.status);
+			this.show_error(error.message);
+		} finally {
+			this.set_uploading(false);
+			this.link_button.textContent = __("Import from Link");
+		}
+	}
+
+	// One file at a time: choosing, dropping and fetching wait for the one under way.
+	set_uploading(uploading) {
+		this.uploading = uploading;
+		this.choose_button.disabled = uploading;
+		this.link_button.disabled = uploading;
+		this.link_input.readOnly = uploading;
+		this.link_button.setAttribute("aria-busy", uploading ? "true" : "false");
+		this.wizard.set_busy(uploading);
 	}
 
 	max_mb() {
@@ -146,9 +232,7 @@ export class UploadStep {
 			this.input.value = "";
 			return this.show_error(problem);
 		}
-		this.uploading = true;
-		this.choose_button.disabled = true;
-		this.wizard.set_busy(true);
+		this.set_uploading(true);
 		const bar = this.show_progress(file);
 		try {
 			const answer = await upload_file(file, (done, total) => bar(done, total));
@@ -164,10 +248,8 @@ export class UploadStep {
 			clear(this.status);
 			this.show_error(error.message);
 		} finally {
-			this.uploading = false;
-			this.choose_button.disabled = false;
+			this.set_uploading(false);
 			this.input.value = "";
-			this.wizard.set_busy(false);
 		}
 	}
 

@@ -4,6 +4,8 @@ import { call } from "./api";
 import { clear, format_count, h, uid } from "./dom";
 
 const SHOWN_VALUES = 200;
+// Past this many values needing a match, a column lists one row per target, each opening to its values.
+const FLAT_UP_TO = 10;
 const ACTION_LABELS = {
 	empty: () => __("Leave empty"),
 	fail: () => __("Fail these rows"),
@@ -143,18 +145,31 @@ export class ValuesStep {
 			);
 		}
 		const rows = column.values.filter((v) => !v.valid);
-		const hidden = rows.length - SHOWN_VALUES;
+		const grouped = this.is_grouped(column);
+		const hidden = grouped ? 0 : rows.length - SHOWN_VALUES;
+		const texts = column.texts;
 		return h(
 			"section",
-			{ class: "lil-values-column", dataset: { fieldname: column.fieldname } },
+			{
+				class: grouped ? "lil-values-column is-grouped" : "lil-values-column",
+				dataset: { fieldname: column.fieldname },
+			},
 			h("h3", { class: "lil-subtitle" }, title),
 			h(
 				"p",
-				{ class: "small text-muted" },
-				__("{0} values need a match, in {1} rows.", [
-					format_count(column.needs_match),
-					format_count(column.rows_needing_match),
-				]),
+				{ class: "small text-muted lil-values-count" },
+				texts
+					? __("{0}, in {1}.", [texts.needs_match, texts.rows_needing_match])
+					: __("{0} values need a match, in {1} rows.", [
+							format_count(column.needs_match),
+							format_count(column.rows_needing_match),
+					  ]),
+				grouped
+					? " " +
+							__(
+								"Values sent to the same choice are listed together: change the choice of a whole line, or open it to change one value."
+							)
+					: "",
 				column.too_many
 					? " " + __("The column has too many different values to list them all.")
 					: ""
@@ -177,11 +192,15 @@ export class ValuesStep {
 							h("th", { scope: "col" }, __("Why"))
 						)
 					),
-					h(
-						"tbody",
-						{},
-						rows.slice(0, SHOWN_VALUES).map((value) => this.value_row(column, value))
-					)
+					grouped
+						? column.groups.map((group) => this.group_body(column, group))
+						: h(
+								"tbody",
+								{},
+								rows
+									.slice(0, SHOWN_VALUES)
+									.map((value) => this.value_row(column, value))
+						  )
 				)
 			),
 			hidden > 0
@@ -196,11 +215,182 @@ export class ValuesStep {
 		);
 	}
 
-	value_row(column, value) {
+	// A few values are listed one by one; many are grouped when one rule sends several to one target.
+	is_grouped(column) {
+		const groups = column.groups || [];
+		return (
+			column.needs_match > FLAT_UP_TO &&
+			groups.length > 0 &&
+			groups.length < column.needs_match
+		);
+	}
+
+	// One target's values: a line with the count, reason and a choice for all of them, opening to the values.
+	group_body(column, group) {
+		const values_id = uid("lil-group-values");
+		const body = h("tbody", {
+			id: values_id,
+			class: "lil-value-group",
+			dataset: { target: group.target || "" },
+		});
+		const toggle = h(
+			"button",
+			{
+				type: "button",
+				class: "btn btn-link btn-xs lil-group-toggle",
+				"aria-expanded": "false",
+				"aria-controls": values_id,
+				onclick: () => this.toggle_group(column, group, body, toggle),
+			},
+			h("span", { class: "lil-group-caret", "aria-hidden": "true" }, "▸"),
+			" ",
+			h("span", { class: "lil-group-target" }, group_label(group)),
+			" ← ",
+			h("span", { class: "lil-group-text" }, group.text)
+		);
+		const select = h("select", {
+			class: "form-control input-xs lil-group-choice",
+			"aria-label": __("Import every value of {0} ({1}) as", [
+				group_label(group),
+				group.text,
+			]),
+			onchange: () => this.choose_for_group(column, group, body, select),
+		});
+		this.fill_group_select(column, group, select);
+		body.group_select = select;
+		body.append(
+			h(
+				"tr",
+				{ class: "lil-group-row" },
+				h("th", { scope: "rowgroup" }, toggle),
+				h("td", {}, format_count(group.rows)),
+				h("td", {}, select),
+				h("td", { class: "small text-muted lil-group-reason" }, group.reason || "")
+			)
+		);
+		return body;
+	}
+
+	toggle_group(column, group, body, toggle) {
+		const open = toggle.getAttribute("aria-expanded") !== "true";
+		toggle.setAttribute("aria-expanded", open ? "true" : "false");
+		toggle.querySelector(".lil-group-caret").textContent = open ? "▾" : "▸";
+		if (open && !body.querySelector("tr[data-value]"))
+			this.render_group_values(column, group, body);
+		for (const row of body.querySelectorAll("tr.lil-group-value, tr.lil-group-more")) {
+			row.hidden = !open;
+		}
+	}
+
+	render_group_values(column, group, body) {
+		for (const row of body.querySelectorAll("tr.lil-group-value, tr.lil-group-more"))
+			row.remove();
+		for (const value of group.values.slice(0, SHOWN_VALUES)) {
+			const row = this.value_row(column, value, () =>
+				this.fill_group_select(column, group, body.group_select)
+			);
+			row.classList.add("lil-group-value");
+			body.append(row);
+		}
+		const hidden = group.values.length - SHOWN_VALUES;
+		if (hidden > 0) {
+			body.append(
+				h(
+					"tr",
+					{ class: "lil-group-more" },
+					h(
+						"td",
+						{ colspan: "4", class: "small text-muted" },
+						__(
+							"{0} less frequent values are not shown; the line's choice is used for them.",
+							[format_count(hidden)]
+						)
+					)
+				)
+			);
+		}
+	}
+
+	// The line's choices: its suggestion (each value's own), the field's options, create, empty, fail.
+	group_options(column, group) {
+		const mine = __("Chosen by you");
+		const options = [
+			{
+				key: "suggested",
+				label: group_label(group) + " " + __("(suggested)"),
+				pick: (v) => v.choice,
+			},
+		];
+		const add = (key, label, pick) => {
+			if (!options.some((o) => o.key === key)) options.push({ key, label, pick });
+		};
+		const match = (target) => () => ({ action: "match", value: target, reason: mine });
+		if (column.fieldtype === "Select") {
+			column.options.forEach((o) => add(`match:${o}`, o, match(o)));
+		} else if (column.fieldtype === "Check") {
+			add("match:Yes", __("Yes"), match("Yes"));
+			add("match:No", __("No"), match("No"));
+		} else if (column.can_create) {
+			add("create", __("Create each value as a new record"), (v) => ({
+				action: "create",
+				value: v.value,
+				reason: mine,
+			}));
+		}
+		if (!column.required) {
+			add("empty", ACTION_LABELS.empty(), () => ({
+				action: "empty",
+				value: "",
+				reason: mine,
+			}));
+		}
+		add("fail", ACTION_LABELS.fail(), () => ({ action: "fail", value: "", reason: mine }));
+		return options;
+	}
+
+	fill_group_select(column, group, select) {
+		const chosen = this.wizard.state.choices[column.fieldname];
+		const options = this.group_options(column, group);
+		const current = options.find((o) =>
+			group.values.every((v) => same_choice(o.pick(v), chosen[v.value]))
+		);
+		select.group_options = options;
+		clear(select).append(
+			...options.map((o) => h("option", { value: o.key, selected: o === current }, o.label)),
+			current
+				? null
+				: h("option", { value: "", disabled: true, selected: true }, __("Mixed choices"))
+		);
+	}
+
+	choose_for_group(column, group, body, select) {
+		const option = select.group_options.find((o) => o.key === select.value);
+		if (!option) return;
+		const { state } = this.wizard;
+		for (const value of group.values) {
+			state.choices[column.fieldname][value.value] = option.pick(value);
+		}
+		state.save();
+		if (body.querySelector("tr[data-value]")) {
+			const open =
+				body.querySelector(".lil-group-toggle").getAttribute("aria-expanded") === "true";
+			this.render_group_values(column, group, body);
+			for (const row of body.querySelectorAll("tr.lil-group-value, tr.lil-group-more")) {
+				row.hidden = !open;
+			}
+		}
+		this.fill_group_select(column, group, select);
+	}
+
+	value_row(column, value, on_change = null) {
 		const { state } = this.wizard;
 		const current = state.choices[column.fieldname][value.value];
 		const select_id = uid("lil-value");
-		const reason = h("td", { class: "small text-muted lil-value-reason" }, current.reason || "");
+		const reason = h(
+			"td",
+			{ class: "small text-muted lil-value-reason" },
+			current.reason || ""
+		);
 		const select = h(
 			"select",
 			{
@@ -212,6 +402,7 @@ export class ValuesStep {
 					state.choices[column.fieldname][value.value] = picked;
 					state.save();
 					reason.textContent = picked.reason || "";
+					if (on_change) on_change();
 				},
 			},
 			this.options(column, value).map((option) =>
@@ -258,7 +449,8 @@ export class ValuesStep {
 				choice_label({ action: "create", value: value.value })
 			);
 		}
-		if (!column.required) add({ action: "empty", value: "", reason: mine }, ACTION_LABELS.empty());
+		if (!column.required)
+			add({ action: "empty", value: "", reason: mine }, ACTION_LABELS.empty());
 		add({ action: "fail", value: "", reason: mine }, ACTION_LABELS.fail());
 		const chosen = this.wizard.state.choices[column.fieldname][value.value];
 		if (chosen) add(chosen, choice_label(chosen));
@@ -274,7 +466,10 @@ export class ValuesStep {
 			value: this.wizard.state.template || "",
 			placeholder: __("e.g. HubSpot Export"),
 		});
-		this.template_message = h("p", { class: "small lil-values-template-message", role: "status" });
+		this.template_message = h("p", {
+			class: "small lil-values-template-message",
+			role: "status",
+		});
 		return h(
 			"div",
 			{ class: "lil-values-template" },
@@ -316,7 +511,9 @@ export class ValuesStep {
 			state.template = name;
 			this.review_key = this.key();
 			state.save();
-			this.template_message.textContent = __("Template {0} saved with these choices.", [name]);
+			this.template_message.textContent = __("Template {0} saved with these choices.", [
+				name,
+			]);
 		} catch (error) {
 			this.template_message.textContent = error.message;
 		}
@@ -332,6 +529,12 @@ export class ValuesStep {
 
 function same_choice(a, b) {
 	return Boolean(a && b) && a.action === b.action && (a.value || "") === (b.value || "");
+}
+
+function group_label(group) {
+	if (group.action === "match") return group.target;
+	if (group.action === "create") return __("Create new records");
+	return ACTION_LABELS[group.action]();
 }
 
 function choice_label(choice) {
