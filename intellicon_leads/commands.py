@@ -26,13 +26,43 @@ from frappe.commands import get_site, pass_context
 @click.option("--dry-run", is_flag=True, help="Check the whole file without writing anything")
 @click.option("--user", default="Administrator", help="Run the import as this user")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the job and its counts")
+@click.option(
+	"--set",
+	"set_values",
+	multiple=True,
+	metavar="FIELD=VALUE",
+	help="Set FIELD (a fieldname or label) to VALUE for every lead; it wins over the file (repeatable)",
+)
+@click.option(
+	"--default",
+	"default_values",
+	multiple=True,
+	metavar="FIELD=VALUE",
+	help="Set FIELD to VALUE for every lead whose file cell is empty; the file wins (repeatable)",
+)
 @pass_context
-def import_leads(context, file_path, template, sheet, encoding, dry_run, user, as_json, accept_suggestions):
+def import_leads(
+	context,
+	file_path,
+	template,
+	sheet,
+	encoding,
+	dry_run,
+	user,
+	as_json,
+	accept_suggestions,
+	set_values,
+	default_values,
+):
+	"""Import FILE_PATH into the site's Lead. --set and --default override a template's values for
+	every lead; each value is checked as a cell of its field is, and a bad one stops the command
+	before any lead is written."""
 	import frappe
 
 	from intellicon_leads.lead_import import files, imports
 	from intellicon_leads.lead_import.importing import JobRunner
 
+	constants = {**constants_option(default_values, "--default"), **constants_option(set_values, "--set")}
 	frappe.init(site=get_site(context))
 	frappe.connect()
 	try:
@@ -46,7 +76,13 @@ def import_leads(context, file_path, template, sheet, encoding, dry_run, user, a
 		value_maps, new_links = None, None
 		if accept_suggestions:
 			review = imports.review_upload(
-				file.file_url, mapping, sheet, name, template_doc=saved, encoding=encoding
+				file.file_url,
+				mapping,
+				sheet,
+				name,
+				template_doc=saved,
+				encoding=encoding,
+				constants=constants,
 			)
 			value_maps, new_links = review.suggested_value_maps()
 		job = imports.create_job(
@@ -59,6 +95,7 @@ def import_leads(context, file_path, template, sheet, encoding, dry_run, user, a
 			new_links,
 			template_doc=saved,
 			encoding=encoding,
+			constants=constants,
 		)
 		frappe.db.commit()
 		# In this process, unsplit: the command's output is the finished import.
@@ -71,6 +108,17 @@ def import_leads(context, file_path, template, sheet, encoding, dry_run, user, a
 		frappe.destroy()
 	_report(status, as_json)
 	sys.exit(1 if status["status"] == "Failed" else 0)
+
+
+def constants_option(values: tuple[str, ...], option: str) -> dict[str, dict]:
+	"""FIELD=VALUE options as values for every lead: --set wins over the file, --default lets it win."""
+	constants = {}
+	for text in values:
+		fieldname, equals, value = text.partition("=")
+		if not equals or not fieldname.strip():
+			raise click.UsageError(f"{option} {text!r} is not FIELD=VALUE, e.g. {option} source=Trade Show")
+		constants[fieldname.strip()] = {"value": value.strip(), "file_wins": option == "--default"}
+	return constants
 
 
 def template_file(template: str | None):
