@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import sys
@@ -102,12 +103,19 @@ def import_leads(
 		JobRunner(job.name, on_progress=None if as_json else _print_progress, split=False).run()
 		status = imports.job_status(job.name)
 	except frappe.ValidationError as exc:
-		click.secho(f"error: {frappe.utils.strip_html(str(exc))}", fg="red", err=True)
+		click.secho(f"error: {error_text(exc)}", fg="red", err=True)
 		sys.exit(2)
 	finally:
 		frappe.destroy()
 	_report(status, as_json)
 	sys.exit(1 if status["status"] == "Failed" else 0)
+
+
+def error_text(exc: Exception) -> str:
+	"""A refusal as plain text: its sentences on lines of their own, without HTML or its escapes."""
+	from frappe.utils import strip_html
+
+	return html.unescape(strip_html(str(exc).replace("<br>", "\n")))
 
 
 def constants_option(values: tuple[str, ...], option: str) -> dict[str, dict]:
