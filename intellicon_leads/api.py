@@ -61,11 +61,17 @@ def preview(
 
 @frappe.whitelist()
 def validate_mapping(
-	file_url: str, mapping: str | list | dict, sheet: str | None = None, encoding: str | None = None
+	file_url: str,
+	mapping: str | list | dict,
+	sheet: str | None = None,
+	encoding: str | None = None,
+	constants: str | dict | None = None,
 ) -> dict:
+	"""The mapping, and the values for every lead ({fieldname: {value, file_wins}}) as far as they can
+	be checked before Match Values."""
 	check_can_import()
 	_check_file_access(file_url)
-	return {"fields": imports.check_mapping(file_url, mapping, sheet, encoding)}
+	return {"fields": imports.check_mapping(file_url, mapping, sheet, encoding, constants)}
 
 
 @frappe.whitelist(methods=["POST"])
@@ -103,11 +109,15 @@ def review_values(
 	sheet: str | None = None,
 	template: str | None = None,
 	encoding: str | None = None,
+	constants: str | dict | None = None,
 ) -> dict:
-	"""Every Select, Link and Check value in the whole file, valid or with a suggested choice."""
+	"""Every Select, Link and Check value in the whole file, valid or with a suggested choice; a value
+	for every lead among its field's values (a column of index -1 when no column is mapped to it)."""
 	check_can_import()
 	_check_file_access(file_url)
-	return imports.review_upload(file_url, mapping, sheet, template, encoding=encoding).to_dict()
+	return imports.review_upload(
+		file_url, mapping, sheet, template, encoding=encoding, constants=constants
+	).to_dict()
 
 
 @frappe.whitelist(methods=["POST"])
@@ -122,13 +132,14 @@ def check_file(
 	import_tag: int = 1,
 	assign_to: str | list | None = None,
 	assignment: str | None = None,
+	constants: str | dict | None = None,
 ) -> dict:
 	"""A whole-file dry run: projected counts and the first errors, nothing written; the tags and
 	users chosen for after the import are checked too."""
 	check_can_import()
 	_check_file_access(file_url)
 	imports.after_import_options(tags, import_tag, assign_to, assignment)
-	return imports.dry_run(file_url, mapping, value_maps, sheet, new_links, encoding)
+	return imports.dry_run(file_url, mapping, value_maps, sheet, new_links, encoding, constants)
 
 
 @frappe.whitelist(methods=["POST"])
@@ -144,7 +155,10 @@ def start_import(
 	import_tag: int = 1,
 	assign_to: str | list | None = None,
 	assignment: str | None = None,
+	constants: str | dict | None = None,
 ) -> dict:
+	"""Queue the import. `constants` (values for every lead) go over the template's; a field given as
+	null drops the template's value."""
 	check_can_import()
 	_check_file_access(file_url)
 	job = imports.start_import(
@@ -159,6 +173,7 @@ def start_import(
 		import_tag=import_tag,
 		assign_to=assign_to,
 		assignment=assignment,
+		constants=constants,
 	)
 	return {"job": job.name, "status": job.status}
 
@@ -176,6 +191,7 @@ def save_template(
 	mapping: str | list,
 	value_maps: str | dict | None = None,
 	new_links: str | dict | None = None,
+	constants: str | dict | None = None,
 ) -> dict:
 	check_can_import()
 	frappe.has_permission(templates.TEMPLATE_DOCTYPE, "create", throw=True)
@@ -185,6 +201,7 @@ def save_template(
 		json_argument(mapping),
 		json_argument(value_maps) if value_maps else None,
 		json_argument(new_links) if new_links else None,
+		json_argument(constants) if constants else None,
 	)
 	return {"name": doc.name, "fingerprint": doc.header_fingerprint}
 

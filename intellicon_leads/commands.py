@@ -35,6 +35,20 @@ from frappe.commands import get_site, pass_context
 	multiple=True,
 	help="Assign the imported leads to this user (repeatable: several users take turns, round robin)",
 )
+@click.option(
+	"--set",
+	"set_values",
+	multiple=True,
+	metavar="FIELD=VALUE",
+	help="Set FIELD (a fieldname or label) to VALUE for every lead; it wins over the file (repeatable)",
+)
+@click.option(
+	"--default",
+	"default_values",
+	multiple=True,
+	metavar="FIELD=VALUE",
+	help="Set FIELD to VALUE for every lead whose file cell is empty; the file wins (repeatable)",
+)
 @pass_context
 def import_leads(
 	context,
@@ -49,7 +63,12 @@ def import_leads(
 	tags,
 	no_import_tag,
 	assign_to,
+	set_values,
+	default_values,
 ):
+	"""Import FILE_PATH (a file, or an https link) into the site's Lead. --set and --default override a template's values for
+	every lead; each value is checked as a cell of its field is, and a bad one stops the command
+	before any lead is written."""
 	import frappe
 
 	from intellicon_leads.lead_import import files, imports
@@ -58,6 +77,7 @@ def import_leads(
 	link = is_link(file_path)
 	if not link and not os.path.isfile(file_path):
 		raise click.BadParameter(f"{file_path} is neither a file nor an https:// link.", param_hint="FILE")
+	constants = {**constants_option(default_values, "--default"), **constants_option(set_values, "--set")}
 	frappe.init(site=get_site(context))
 	frappe.connect()
 	try:
@@ -71,7 +91,13 @@ def import_leads(
 		value_maps, new_links = None, None
 		if accept_suggestions:
 			review = imports.review_upload(
-				file.file_url, mapping, sheet, name, template_doc=saved, encoding=encoding
+				file.file_url,
+				mapping,
+				sheet,
+				name,
+				template_doc=saved,
+				encoding=encoding,
+				constants=constants,
 			)
 			value_maps, new_links = review.suggested_value_maps()
 		job = imports.create_job(
@@ -87,13 +113,14 @@ def import_leads(
 			tags=list(tags),
 			import_tag=not no_import_tag,
 			assign_to=list(assign_to),
+			constants=constants,
 		)
 		frappe.db.commit()
 		# In this process, unsplit: the command's output is the finished import.
 		JobRunner(job.name, on_progress=None if as_json else _print_progress, split=False).run()
 		status = imports.job_status(job.name)
 	except frappe.ValidationError as exc:
-		click.secho(f"error: {html.unescape(frappe.utils.strip_html(str(exc)))}", fg="red", err=True)
+		click.secho(f"error: {error_text(exc)}", fg="red", err=True)
 		sys.exit(2)
 	finally:
 		frappe.destroy()
@@ -104,6 +131,24 @@ def import_leads(
 def is_link(argument: str) -> bool:
 	"""A link to fetch rather than a path: anything with a scheme (refused unless https, with the reason)."""
 	return "://" in argument and not os.path.exists(argument)
+
+
+def error_text(exc: Exception) -> str:
+	"""A refusal as plain text: its sentences on lines of their own, without HTML or its escapes."""
+	from frappe.utils import strip_html
+
+	return html.unescape(strip_html(str(exc).replace("<br>", "\n")))
+
+
+def constants_option(values: tuple[str, ...], option: str) -> dict[str, dict]:
+	"""FIELD=VALUE options as values for every lead: --set wins over the file, --default lets it win."""
+	constants = {}
+	for text in values:
+		fieldname, equals, value = text.partition("=")
+		if not equals or not fieldname.strip():
+			raise click.UsageError(f"{option} {text!r} is not FIELD=VALUE, e.g. {option} source=Trade Show")
+		constants[fieldname.strip()] = {"value": value.strip(), "file_wins": option == "--default"}
+	return constants
 
 
 def template_file(template: str | None):

@@ -15,11 +15,12 @@ import frappe
 from frappe import _
 
 from intellicon_leads.importer.fixing import RETRY_AS_IS_KINDS, FixedRowsTable, apply_edits, cell_errors
+from intellicon_leads.importer.mapping import MappingError
 from intellicon_leads.importer.pipeline import FAILED, IMPORTED, SKIPPED, UPDATED, BatchReport, ImportResult
 from intellicon_leads.importer.reading import Row
 from intellicon_leads.importer.reading.spool import decode_value
 from intellicon_leads.importer.values import ERROR_KINDS, cell_text
-from intellicon_leads.lead_import import JOB_DOCTYPE, files, target
+from intellicon_leads.lead_import import JOB_DOCTYPE, every_lead, files, target
 from intellicon_leads.lead_import.locks import read_committed
 from intellicon_leads.lead_import.runs import (
 	FAILED_ROW,
@@ -130,6 +131,7 @@ class CellChecker:
 		self.schema = lead_schema(target.of_job(job))
 		self.fields = json.loads(job.mapping)
 		self.value_maps = json.loads(job.value_maps or "{}")
+		self.constants = every_lead.of_job(job)
 		match_fields = json.loads(job.duplicate_rules or "{}").get("match_fields") or ["email_id"]
 		self.match_columns = {i for i, f in enumerate(self.fields) if f in match_fields}
 
@@ -137,7 +139,7 @@ class CellChecker:
 		values, extra = json.loads(doc.cells, object_hook=decode_value)
 		edits = json.loads(doc.edits or "{}")
 		fixed = apply_edits(values, edits)
-		errors = cell_errors(self.schema, self.fields, fixed, self.value_maps)
+		errors = cell_errors(self.schema, self.fields, fixed, self.value_maps, self.constants)
 		kinds = _kinds_of(doc.kinds)
 		if "duplicate" in kinds and doc.check_status != WILL_IMPORT:
 			for index in self.match_columns:
@@ -257,8 +259,11 @@ def check_rows(job, docs: list) -> None:
 			else:
 				verdicts[row] = (WILL_UPDATE, _("Row {0} will update lead {1}.").format(row, lead))
 
-	pipeline = job_pipeline(job, header, dry_run=True, on_batch=planned)
-	result = pipeline.run(FixedRowsTable(header, _fixed_rows(docs), len(docs)))
+	try:
+		pipeline = job_pipeline(job, header, dry_run=True, on_batch=planned)
+		result = pipeline.run(FixedRowsTable(header, _fixed_rows(docs), len(docs)))
+	except MappingError as exc:  # a record a value for every lead names was deleted since the import
+		every_lead.refuse(exc)
 	for outcome in result.outcomes:
 		status = STILL_FAILING if outcome.status == FAILED else WILL_SKIP
 		verdicts[outcome.row] = (status, outcome.message)

@@ -11,6 +11,7 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
+from intellicon_leads.importer.mapping import MappingError
 from intellicon_leads.importer.pipeline import BatchReport, ImportResult, Progress
 from intellicon_leads.importer.reading import FileRejected
 from intellicon_leads.lead_import import JOB_DOCTYPE, splitting
@@ -72,6 +73,9 @@ class JobRunner:
 				result = self._import()
 			except ImportStopped:
 				self._stopped()
+				return
+			except MappingError as exc:
+				self._refuse(exc)
 				return
 			except Exception as exc:
 				self._fail(exc)
@@ -182,6 +186,13 @@ class JobRunner:
 		reason = readable_error(exc)
 		message = _("Not imported: the import stopped ({0}). Import this row again.").format(reason)
 		self._close_at_checkpoint("Failed", _("The import stopped: {0}").format(reason), message)
+
+	def _refuse(self, exc: MappingError) -> None:
+		"""A value for every lead cannot be used (a record it names was deleted since the job was made):
+		the run stops before its first row, and every row it did not import fails with the one reason."""
+		self.rollback()
+		reason = " ".join(exc.messages)
+		self._close_at_checkpoint("Failed", reason, reason)
 
 	def _stopped(self) -> None:
 		"""A user stopped the job: rows after the last checkpoint are failed, "Import stopped by USER"."""

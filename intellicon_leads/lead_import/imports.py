@@ -8,7 +8,13 @@ from typing import Any
 import frappe
 from frappe import _
 
-from intellicon_leads.importer.mapping import MappingError, normalize_header, resolve_mapping
+from intellicon_leads.importer.mapping import (
+	Constant,
+	MappingError,
+	constants_to_dict,
+	normalize_header,
+	resolve_mapping,
+)
 from intellicon_leads.importer.pipeline import ImportPipeline
 from intellicon_leads.importer.preview import preview_file
 from intellicon_leads.importer.reading import FileRejected, Row, open_table
@@ -16,6 +22,7 @@ from intellicon_leads.importer.value_scan import SAVED, ValueReview, review_valu
 from intellicon_leads.lead_import import (
 	JOB_DOCTYPE,
 	assigning,
+	every_lead,
 	files,
 	json_argument,
 	tagging,
@@ -63,11 +70,14 @@ def preview_upload(
 		frappe.throw(str(exc), title=_("File cannot be imported"))
 	data = preview.to_dict()
 	data["warnings"] += value_warnings(preview, schema, chosen)
+	used = chosen or next((t for t, score in preview.templates[:1] if score >= 1), None)
 	return {
 		**data,
 		"file_url": file_url,
 		"fields": [f.to_dict() for f in schema.fields],
 		"rules": rules_in_force(),
+		# The values for every lead of the template the mapping comes from, for the wizard to show.
+		"template_constants": constants_to_dict(every_lead.merged(schema, used)),
 	}
 
 
@@ -102,14 +112,23 @@ def review_upload(
 	template: str | None = None,
 	template_doc=None,
 	encoding: str | None = None,
+	constants: Any = None,
 ) -> ValueReview:
-	"""The whole file's Select, Link and Check values, each valid or with a choice (saved or suggested)."""
+	"""The whole file's Select, Link and Check values, each valid or with a choice (saved or suggested);
+	the values for every lead (the template's, then the given ones) among them."""
 	schema = lead_schema()
 	chosen = template_doc or (templates.load(template) if template else None)
+	for_every_lead = every_lead.merged(schema, chosen, constants)
 	with open_upload(file_url, sheet, encoding) as table:
-		fields = _resolved(table.header, mapping)
+		fields = _resolved(table.header, mapping, for_every_lead)
 		return review_values(
-			table.rows(), schema, fields, table.header, _targets(schema), choices=saved_choices(chosen)
+			table.rows(),
+			schema,
+			fields,
+			table.header,
+			_targets(schema),
+			choices=saved_choices(chosen),
+			constants=for_every_lead,
 		)
 
 
@@ -138,15 +157,27 @@ def rules_in_force() -> dict:
 
 
 def check_mapping(
-	file_url: str, mapping: Any, sheet: str | None = None, encoding: str | None = None
+	file_url: str,
+	mapping: Any,
+	sheet: str | None = None,
+	encoding: str | None = None,
+	constants: Any = None,
 ) -> list[str | None]:
-	"""The mapping as one field per column, or a clear refusal naming what is wrong."""
-	return _resolved(file_header(file_url, sheet, encoding)[0], mapping)
+	"""The mapping as one field per column, or a clear refusal naming what is wrong; a required field
+	set for every lead needs no column. Values for every lead are checked as far as they can be before
+	Match Values."""
+	schema = lead_schema()
+	for_every_lead = every_lead.merged(schema, None, constants)
+	fields = _resolved(file_header(file_url, sheet, encoding)[0], mapping, for_every_lead)
+	every_lead.check_before_values(schema, for_every_lead)
+	return fields
 
 
-def _resolved(header: list[str], mapping: Any) -> list[str | None]:
+def _resolved(
+	header: list[str], mapping: Any, for_every_lead: dict[str, Constant] | None = None
+) -> list[str | None]:
 	try:
-		return resolve_mapping(header, lead_schema(), json_argument(mapping))
+		return resolve_mapping(header, lead_schema(), json_argument(mapping), for_every_lead)
 	except MappingError as exc:
 		frappe.throw(
 			"<br>".join(frappe.utils.escape_html(m) for m in exc.messages), title=_("Check the mapping")
@@ -160,20 +191,26 @@ def dry_run(
 	sheet: str | None = None,
 	new_links: Any = None,
 	encoding: str | None = None,
+	constants: Any = None,
 ) -> dict:
-	"""The whole file through validation and duplicate checks, nothing written."""
+	"""The whole file through validation and duplicate checks, nothing written; the values for every
+	lead checked first, as an import checks them."""
 	schema = lead_schema()
 	doc = settings()
+	value_maps, new_links = json_argument(value_maps) or None, json_argument(new_links) or None
+	for_every_lead = every_lead.merged(schema, None, constants)
 	with open_upload(file_url, sheet, encoding) as table:
-		fields = _resolved(table.header, mapping)
+		fields = _resolved(table.header, mapping, for_every_lead)
+		every_lead.check(schema, for_every_lead, value_maps, new_links, _targets(schema))
 		pipeline = ImportPipeline(
 			schema,
 			fields,
 			FrappeStore(schema),
 			headers=table.header,
 			rule=doc.duplicate_rule(),
-			value_maps=json_argument(value_maps) or None,
-			new_links=json_argument(new_links) or None,
+			value_maps=value_maps,
+			new_links=new_links,
+			constants=for_every_lead,
 			batch_size=doc.batch_size or 500,
 			dry_run=True,
 		)
@@ -187,8 +224,9 @@ def dry_run(
 def start_import(file_url: str, mapping: Any, **options: Any):
 	"""A Lead Import Job, queued; the same file already importing gives back that job instead.
 
-	`options` are those of create_job: template, value_maps, sheet, dry_run, new_links, encoding, and
-	what happens to the leads after they are written: tags, import_tag, assign_to, assignment.
+	`options` are those of create_job: template, value_maps, sheet, dry_run, new_links, encoding,
+	constants, and what happens to the leads after they are written: tags, import_tag, assign_to,
+	assignment.
 	"""
 	job = create_job(file_url, mapping, **options)
 	if job.status == "Queued" and not job.rq_job_id:
@@ -211,8 +249,10 @@ def create_job(
 	import_tag: bool = True,
 	assign_to: Any = None,
 	assignment: str | None = None,
+	constants: Any = None,
 ):
 	"""A Lead Import Job for the file; `template_doc` is an engine Template not saved on the site.
+	`constants` are values for every lead ({field: {"value", "file_wins"}}) over the template's.
 
 	Every lead the job writes gets `tags` and, with `import_tag`, a tag named after the job; `assign_to`
 	(users) assigns them, to one user or round robin (`assignment`, else decided by how many users).
@@ -233,6 +273,7 @@ def create_job(
 			template_doc,
 			encoding,
 			after_import,
+			constants,
 		)
 	)
 
@@ -261,6 +302,7 @@ def _create_job(
 	template_doc,
 	encoding: str | None,
 	after_import: dict[str, Any],
+	constants: Any = None,
 ):
 	active = frappe.db.get_value(
 		JOB_DOCTYPE,
@@ -269,15 +311,18 @@ def _create_job(
 	if active:
 		return frappe.get_doc(JOB_DOCTYPE, active)
 	header, file_format, sheet_name = file_header(file_url, sheet, encoding)
-	fields = _resolved(header, mapping)
 	saved = template_doc or (templates.load(template) if template else None)
-	field_of = lead_schema().resolve
+	schema = lead_schema()
+	for_every_lead = every_lead.merged(schema, saved, constants)
+	fields = _resolved(header, mapping, for_every_lead)
+	field_of = schema.resolve
 	maps = _by_field(
 		field_of, saved.value_maps if saved else {}, json_argument(value_maps), merge=_merge_maps
 	)
 	links = _by_field(
 		field_of, saved.new_links if saved else {}, json_argument(new_links), merge=_merge_names
 	)
+	every_lead.check(schema, for_every_lead, maps, links, _targets(schema))
 	doc = settings()
 	lead_doctype = target.lead_doctype()
 	write_mode, write_mode_note = write_mode_for(lead_doctype, doc.write_mode or DOCUMENTS)
@@ -295,6 +340,7 @@ def _create_job(
 			"mapping": json.dumps(fields),
 			"value_maps": json.dumps(maps),
 			"new_links": json.dumps(links),
+			"constants": json.dumps(constants_to_dict(for_every_lead)),
 			"duplicate_rules": json.dumps(doc.duplicate_rule().to_dict()),
 			"write_mode": write_mode,
 			"write_mode_note": write_mode_note,

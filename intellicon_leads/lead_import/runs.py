@@ -26,7 +26,7 @@ from intellicon_leads.importer.pipeline import BatchReport, ImportPipeline, Impo
 from intellicon_leads.importer.reading import open_table
 from intellicon_leads.importer.reading.spool import decode_value, encode_value
 from intellicon_leads.importer.store import Interrupted
-from intellicon_leads.lead_import import JOB_DOCTYPE, assigning, files, tagging, target
+from intellicon_leads.lead_import import JOB_DOCTYPE, assigning, every_lead, files, tagging, target
 from intellicon_leads.lead_import.schema import lead_schema
 from intellicon_leads.lead_import.store import FrappeStore
 
@@ -87,7 +87,8 @@ def open_job_file(job):
 
 
 def job_pipeline(job, headers: list[str], chunk: bool = False, **options: Any) -> ImportPipeline:
-	"""A pipeline as the job's settings make it: mapping, duplicate rule, value choices, write mode.
+	"""A pipeline as the job's settings make it: mapping, duplicate rule, value choices, values for every
+	lead, write mode. A value for every lead that cannot be used raises MappingError (importer.constants).
 
 	A chunk of a split job (`chunk`) writes while the job's other chunks do: see FrappeStore's
 	series_apart and indexed_before.
@@ -110,6 +111,7 @@ def job_pipeline(job, headers: list[str], chunk: bool = False, **options: Any) -
 		rule=DuplicateRule.from_dict(json.loads(job.duplicate_rules or "{}")),
 		value_maps=json.loads(job.value_maps or "{}"),
 		new_links=json.loads(job.new_links or "{}"),
+		constants=every_lead.of_job(job),
 		batch_size=job.batch_size or 500,
 		**options,
 	)

@@ -29,10 +29,11 @@ from frappe.utils import now_datetime, time_diff_in_seconds
 from frappe.utils.background_jobs import is_job_enqueued
 
 from intellicon_leads.importer.dedup import DuplicateRule
+from intellicon_leads.importer.mapping import MappingError
 from intellicon_leads.importer.pipeline import ImportResult, Part, plan_split
 from intellicon_leads.importer.reading import FileRejected
 from intellicon_leads.importer.reading.spool import SpooledTable
-from intellicon_leads.lead_import import JOB_DOCTYPE, files, target
+from intellicon_leads.lead_import import JOB_DOCTYPE, every_lead, files, target
 from intellicon_leads.lead_import.locks import read_committed
 from intellicon_leads.lead_import.runs import (
 	FINAL_STATUSES,
@@ -138,6 +139,7 @@ def _plan(job, chunk_size: int, parallel: int, spool: bool):
 			rule=DuplicateRule.from_dict(json.loads(job.duplicate_rules or "{}")),
 			value_maps=json.loads(job.value_maps or "{}"),
 			parallel=parallel,
+			constants=every_lead.of_job(job),
 			spool=out if spool else None,
 		)
 
@@ -315,6 +317,10 @@ class ChunkRunner:
 			result = self._import()
 		except ImportStopped:
 			self._end_at_checkpoint("Stopped", None)
+			return
+		except MappingError as exc:  # a value for every lead cannot be used: said once, no traceback
+			reason = " ".join(exc.messages)
+			self._end_at_checkpoint("Failed", reason, reason)
 			return
 		except Exception as exc:
 			frappe.db.rollback()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import frappe
 from frappe import _
 
-from intellicon_leads.importer.mapping import Template, make_template, rank_templates
+from intellicon_leads.importer.mapping import Template, constants_to_dict, make_template, rank_templates
+from intellicon_leads.lead_import import every_lead
+from intellicon_leads.lead_import.schema import lead_schema
 
 TEMPLATE_DOCTYPE = "Lead Import Template"
 
@@ -18,8 +21,10 @@ def save(
 	fields: list[str | None],
 	value_maps: dict | None = None,
 	new_links: dict | None = None,
+	constants: dict | None = None,
 ):
-	"""Create the template, or replace the mapping of the one with this name."""
+	"""Create the template, or replace the mapping of the one with this name (and its values for
+	every lead)."""
 	name = (name or "").strip()
 	if not name:
 		frappe.throw(_("Give the template a name, e.g. HubSpot Export or Trade Show Leads."))
@@ -29,7 +34,8 @@ def save(
 				len(fields), len(headers)
 			)
 		)
-	template = make_template(name, headers, fields, value_maps or {}, new_links or {})
+	for_every_lead = every_lead.merged(lead_schema(), None, constants)
+	template = make_template(name, headers, fields, value_maps or {}, new_links or {}, for_every_lead)
 	created = {f: set(names) for f, names in template.new_links.items()}
 	doc = (
 		frappe.get_doc(TEMPLATE_DOCTYPE, name)
@@ -47,6 +53,7 @@ def save(
 			for k, v in pairs.items()
 		],
 	)
+	doc.constants = json.dumps(constants_to_dict(template.constants)) if template.constants else None
 	doc.save()
 	return doc
 
@@ -72,6 +79,7 @@ def to_template(doc) -> Template:
 		value_maps=value_maps,
 		fingerprint=doc.header_fingerprint or "",
 		new_links=new_links,
+		constants=every_lead.of_template_doc(doc),
 	)
 
 

@@ -173,6 +173,26 @@ class TestImportIntoCrmLead(LeadImportTestCase):
 		self.assertEqual(job.imported, 1)
 		self.assertEqual(crm_leads()["eve@crm.example.com"].custom_booth_visits, 7)
 
+	def test_values_for_every_lead_set_crm_leads_fields_a_custom_one_by_its_label(self):
+		create_custom_fields(
+			{CRM_LEAD: [{"fieldname": "custom_trade_show", "label": "Trade Show", "fieldtype": "Data"}]}
+		)
+		frappe.clear_cache(doctype=CRM_LEAD)
+		constants = {
+			"status": {"value": "Contacted"},
+			"Trade Show": {"value": "Messe 2026"},
+			"lead_owner": {"value": OWNER, "file_wins": True},
+		}
+		job = self.accept_suggestions(self.upload(), constants=constants)
+		self.assertEqual((job.status, job.imported, job.failed), ("Completed", 4, 0), job.error_message)
+		leads = crm_leads()
+		self.assertEqual({lead.status for lead in leads.values()}, {"Contacted"}, "the file's are not read")
+		self.assertEqual({lead.custom_trade_show for lead in leads.values()}, {"Messe 2026"})
+		# The file wins for the owner: Ann and Bob have one, Cid and Dee take the default.
+		self.assertEqual({lead.lead_owner for lead in leads.values()}, {OWNER})
+		saved = json.loads(frappe.db.get_value("Lead Import Job", job.name, "constants"))
+		self.assertEqual(saved["custom_trade_show"], {"value": "Messe 2026", "file_wins": False})
+
 	def test_a_failed_row_is_fixed_and_imported_again_then_the_import_is_undone(self):
 		rows = [*ROWS[:2], ["Flo", "Ng", "flo-at-crm.example.com", "Zeta", "New", "", "", "", ""]]
 		job = self.accept_suggestions(self.upload(rows))

@@ -37,6 +37,9 @@ def expected_round_robin(count: int, domain: str) -> dict[str, str]:
 	return {f"lead{i}@{domain}": json.dumps([(ANN, BOB)[(i - 1) % 2]]) for i in range(1, count + 1)}
 
 
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
 class TestTagsAndAssignment(LeadImportTestCase):
 	def setUp(self) -> None:
 		super().setUp()
@@ -108,7 +111,7 @@ class TestTagsAndAssignment(LeadImportTestCase):
 				"assign_condition": "1",
 				"rule": "Round Robin",
 				"users": [{"user": BOB}],
-				"assignment_days": [],
+				"assignment_days": [{"day": day} for day in DAYS],
 			}
 		).insert()
 		self.assertIn(rule.name, assigning.rules_notice("Lead"))
@@ -170,9 +173,9 @@ class TestSplitAssignment(LeadImportTestCase):
 
 	def setUp(self) -> None:
 		super().setUp()
+		clean_up(SPLIT_DOMAIN)  # rolls back first: the users come after it
 		make_user(ANN, ["Sales User"])
 		make_user(BOB, ["Sales User"])
-		clean_up(SPLIT_DOMAIN)
 		self.settings(chunk_size=20, batch_size=5, parallel_chunks=2)
 		frappe.db.commit()
 

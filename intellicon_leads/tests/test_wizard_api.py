@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import frappe
@@ -117,6 +118,26 @@ class TestPreviewAndTemplates(LeadImportTestCase):
 		)
 		self.assertEqual((result["imported"], result["failed"]), (1, 1))
 		self.assertEqual(frappe.db.count("Lead"), 0)
+
+	def test_a_required_field_set_for_every_lead_needs_no_column(self):
+		header = ["Email Address", "Company"]
+		file = files.save_upload("no-names.csv", csv_bytes([["ann@example.com", "Acme"]], header))
+		mapping = ["email_id", "company_name"]
+		if first_name_required():
+			with self.assertRaises(frappe.ValidationError):
+				api.validate_mapping(file.file_url, mapping)
+		# A dropdown value is matched in Match Values, after this step: "Hot" is not refused yet.
+		constants = {"first_name": {"value": "Friend"}, "status": {"value": "Hot"}}
+		answer = api.validate_mapping(file.file_url, mapping, constants=json.dumps(constants))
+		self.assertEqual(answer["fields"], mapping)
+		with self.assertRaises(frappe.ValidationError) as refused:
+			api.validate_mapping(file.file_url, mapping, constants={"email_id": {"value": "nobody(at)x"}})
+		self.assertIn("every lead", str(refused.exception))
+		review = api.review_values(file.file_url, mapping, constants=constants)
+		(status,) = [c for c in review["columns"] if c["fieldname"] == "status"]
+		self.assertEqual((status["index"], status["values"][0]["value"]), (-1, "Hot"))
+		result = api.check_file(file.file_url, mapping, constants={"first_name": {"value": "Friend"}})
+		self.assertEqual((result["imported"], result["failed"]), (1, 0))
 
 
 class TestPermissions(LeadImportTestCase):

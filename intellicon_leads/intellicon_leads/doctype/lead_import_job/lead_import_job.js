@@ -21,6 +21,7 @@ frappe.ui.form.on("Lead Import Job", {
 		add_buttons(frm);
 		await frm.lead_import_ready;
 		render_progress(frm);
+		await render_constants(frm);
 		for (const add_actions of intellicon_leads.lead_import.job_actions) add_actions(frm);
 	},
 });
@@ -61,6 +62,41 @@ function render_progress(frm) {
 		);
 		wrapper.append(note);
 	}
+}
+
+// The values this import set for every lead, as the wizard showed them: field labels, not JSON.
+async function render_constants(frm) {
+	frm.toggle_display("constants", false);
+	let constants = {};
+	try {
+		constants = JSON.parse(frm.doc.constants || "{}") || {};
+	} catch (e) {
+		return frm.toggle_display("constants", true);
+	}
+	const entries = Object.entries(constants);
+	if (!entries.length) return;
+	const doctype = frm.doc.lead_doctype || "Lead";
+	await frappe.model.with_doctype(doctype);
+	const table = document.createElement("table");
+	table.className = "table table-sm table-bordered lil-constants-summary";
+	table.createCaption().textContent = __("Values set for every lead");
+	const head = table.createTHead().insertRow();
+	for (const label of [__("Field"), __("Value"), __("If the file had a value")]) {
+		const th = document.createElement("th");
+		th.scope = "col";
+		th.textContent = label;
+		head.append(th);
+	}
+	const body = table.createTBody();
+	for (const [fieldname, constant] of entries) {
+		const row = body.insertRow();
+		row.insertCell().textContent = frappe.meta.get_label(doctype, fieldname);
+		row.insertCell().textContent = constant.value;
+		row.insertCell().textContent = constant.file_wins
+			? __("The file's value was kept")
+			: __("Replaced by this value");
+	}
+	frm.get_field("progress_html").$wrapper.get(0).append(table);
 }
 
 function error_summary(doc) {

@@ -2,6 +2,7 @@
 import { call, download_url } from "./api";
 import { append, clear, download, format_count, h } from "./dom";
 import { FINAL_STATUSES, ImportProgress, JobWatcher } from "./progress";
+import { constants_payload } from "./map_step";
 import { form_url, leads_url, show_imported_leads } from "./routes";
 import { choices_payload } from "./values_step";
 
@@ -57,6 +58,7 @@ export class ExecuteStep {
 			),
 			h("h3", { class: "lil-subtitle" }, __("Mapping")),
 			this.mapping_review(preview),
+			this.constants_review(preview),
 			h("h3", { class: "lil-subtitle" }, __("Duplicates")),
 			this.duplicate_review(preview.rules),
 			h("h3", { class: "lil-subtitle" }, __("After import")),
@@ -140,6 +142,57 @@ export class ExecuteStep {
 		);
 	}
 
+	// The values set for every lead, and who wins where the file has a value of its own.
+	constants_review(preview) {
+		const rows = this.wizard.state.constants.filter((row) => row.fieldname);
+		if (!rows.length) return null;
+		const labels = Object.fromEntries(preview.fields.map((f) => [f.fieldname, __(f.label)]));
+		return h(
+			"div",
+			{ class: "lil-review lil-constants-review" },
+			h("h3", { class: "lil-subtitle" }, __("For every lead")),
+			h(
+				"div",
+				{ class: "lil-table-scroll" },
+				h(
+					"table",
+					{ class: "table table-sm lil-table lil-review-table" },
+					h("caption", { class: "sr-only" }, __("Values set for every lead")),
+					h(
+						"thead",
+						{},
+						h(
+							"tr",
+							{},
+							h("th", { scope: "col" }, __("Lead field")),
+							h("th", { scope: "col" }, __("Value")),
+							h("th", { scope: "col" }, __("If the file has a value"))
+						)
+					),
+					h(
+						"tbody",
+						{},
+						rows.map((row) =>
+							h(
+								"tr",
+								{ dataset: { fieldname: row.fieldname } },
+								h("td", {}, labels[row.fieldname] || row.fieldname),
+								h("td", {}, row.value),
+								h(
+									"td",
+									{},
+									row.file_wins
+										? __("The file's value is kept")
+										: __("Replaced by this value")
+								)
+							)
+						)
+					)
+				)
+			)
+		);
+	}
+
 	duplicate_review(rules) {
 		const fields = (rules.match_labels || []).map((l) => __(l)).join(", ") || __("Email");
 		const action = {
@@ -191,6 +244,7 @@ export class ExecuteStep {
 				encoding: state.encoding,
 				...choices_payload(state.choices),
 				...this.after_import_payload(),
+				constants: constants_payload(state),
 			});
 			this.render_dry_run(result);
 		} catch (error) {
@@ -308,6 +362,7 @@ export class ExecuteStep {
 				encoding: state.encoding,
 				...choices_payload(state.choices),
 				...this.after_import_payload(),
+				constants: constants_payload(state),
 			});
 			state.job = answer.job;
 			state.save();

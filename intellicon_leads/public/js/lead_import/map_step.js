@@ -1,6 +1,25 @@
-// Step 3: a Lead field (or Skip) for every file column, templates to apply or save.
+// Step 3: a Lead field (or Skip) for every file column, values for every lead, templates to apply or save.
 import { call } from "./api";
 import { append, clear, h, uid } from "./dom";
+
+// The values for every lead as the server takes them ({fieldname: {value, file_wins}}). With
+// `removed`, a field the applied template sets and the user removed is sent as null: the server
+// then drops the template's value instead of using it.
+export function constants_payload(state, { removed = true } = {}) {
+	const constants = {};
+	if (removed)
+		for (const fieldname of state.template_constants || []) constants[fieldname] = null;
+	for (const row of state.constants || []) {
+		if (!row.fieldname) continue;
+		constants[row.fieldname] = {
+			value: String(row.value ?? ""),
+			file_wins: Boolean(row.file_wins),
+		};
+	}
+	return constants;
+}
+
+const CHECKED = ["1", "yes", "true"];
 
 export function method_text(column, template) {
 	switch (column.method) {
@@ -57,7 +76,8 @@ export class MapStep {
 				"p",
 				{ class: "text-muted small" },
 				__("* Required field. Custom fields are listed with the standard fields.")
-			)
+			),
+			this.constants_panel()
 		);
 		this.refresh();
 		if (this.flash) {
@@ -355,7 +375,10 @@ export class MapStep {
 
 	missing_fields() {
 		const mapped = new Set(this.wizard.state.mapping || []);
-		return this.wizard.required_fields().filter((f) => !mapped.has(f.fieldname));
+		const set = this.wizard.constant_fields();
+		return this.wizard
+			.required_fields()
+			.filter((f) => !mapped.has(f.fieldname) && !set.has(f.fieldname));
 	}
 
 	check() {
@@ -366,9 +389,23 @@ export class MapStep {
 		if (missing.length) {
 			return {
 				ok: false,
-				reason: __("Map a column to each required field to continue: {0}.", [
-					missing.map((f) => __(f.label)).join(", "),
-				]),
+				reason: __(
+					"Map a column to each required field, or set it for every lead, to continue: {0}.",
+					[missing.map((f) => __(f.label)).join(", ")]
+				),
+			};
+		}
+		const unfinished = this.wizard.state.constants.find(
+			(row) => !row.fieldname || !String(row.value ?? "").trim()
+		);
+		if (unfinished) {
+			return {
+				ok: false,
+				reason: unfinished.fieldname
+					? __("Give {0} a value for every lead, or remove it.", [
+							this.labels[unfinished.fieldname] || unfinished.fieldname,
+					  ])
+					: __("Choose the field of each value for every lead, or remove it."),
 			};
 		}
 		if (!this.wizard.state.mapping.some(Boolean)) {
@@ -388,6 +425,7 @@ export class MapStep {
 				mapping: state.mapping,
 				sheet: state.sheet,
 				encoding: state.encoding,
+				constants: constants_payload(state),
 			});
 			return true;
 		} catch (error) {
@@ -395,6 +433,241 @@ export class MapStep {
 			this.missing.textContent = error.message;
 			return false;
 		}
+	}
+
+	// Values for every lead
+
+	constants_panel() {
+		this.constant_rows = h("tbody", {});
+		this.constants_table = h(
+			"table",
+			{ class: "table table-sm lil-table lil-constants-table", hidden: true },
+			h("caption", { class: "sr-only" }, __("Lead fields set to one value for every lead")),
+			h(
+				"thead",
+				{},
+				h(
+					"tr",
+					{},
+					h("th", { scope: "col" }, __("Lead field")),
+					h("th", { scope: "col" }, __("Value")),
+					h("th", { scope: "col" }, __("If the file has a value")),
+					h("th", { scope: "col" }, h("span", { class: "sr-only" }, __("Remove")))
+				)
+			),
+			this.constant_rows
+		);
+		this.render_constants();
+		return h(
+			"fieldset",
+			{ class: "lil-templates lil-constants" },
+			h("legend", {}, __("For every lead")),
+			h(
+				"p",
+				{ class: "text-muted small" },
+				__(
+					"Set a field to one value for every imported lead, e.g. the Source or the Lead Owner of a trade show's leads. The value is checked like a value in the file. Unless a value in the file wins, every lead gets it and a column mapped to the field is not read."
+				)
+			),
+			h("div", { class: "lil-table-scroll" }, this.constants_table),
+			h(
+				"button",
+				{
+					type: "button",
+					class: "btn btn-default btn-sm lil-add-constant",
+					onclick: () => this.add_constant(),
+				},
+				__("Add a Value for Every Lead")
+			)
+		);
+	}
+
+	render_constants() {
+		const rows = this.wizard.state.constants;
+		clear(this.constant_rows);
+		rows.forEach((row, index) => this.constant_rows.append(this.constant_row(row, index)));
+		this.constants_table.hidden = !rows.length;
+	}
+
+	constant_row(row, index) {
+		const label = () => this.labels[row.fieldname] || __("value {0}", [index + 1]);
+		const field_select = h(
+			"select",
+			{
+				class: "form-control input-sm lil-constant-field",
+				"aria-label": __("Lead field set for every lead"),
+				onchange: () => this.change_constant_field(index, field_select.value || null),
+			},
+			h("option", { value: "" }, __("Choose a field")),
+			this.constant_field_options(row.fieldname)
+		);
+		field_select.value = row.fieldname || "";
+		const value_cell = h("td", { class: "lil-constant-value" });
+		if (row.fieldname) this.value_input(row, value_cell);
+		const wins = h("input", {
+			type: "checkbox",
+			class: "lil-constant-file-wins",
+			checked: Boolean(row.file_wins),
+			onchange: () => {
+				row.file_wins = wins.checked;
+				this.constants_changed();
+			},
+		});
+		return h(
+			"tr",
+			{ class: "lil-constant", dataset: { fieldname: row.fieldname || "" } },
+			h("td", {}, field_select),
+			value_cell,
+			h(
+				"td",
+				{},
+				h(
+					"label",
+					{ class: "lil-constant-wins" },
+					wins,
+					" ",
+					__("A value in the file wins")
+				)
+			),
+			h(
+				"td",
+				{},
+				h(
+					"button",
+					{
+						type: "button",
+						class: "btn btn-default btn-xs lil-remove-constant",
+						"aria-label": __("Remove {0}", [label()]),
+						onclick: () => this.remove_constant(index),
+					},
+					__("Remove")
+				)
+			)
+		);
+	}
+
+	// Every importable field, custom fields apart; one already set by another row is disabled.
+	constant_field_options(current) {
+		const taken = this.wizard.constant_fields();
+		const option = (f) =>
+			h(
+				"option",
+				{
+					value: f.fieldname,
+					disabled: taken.has(f.fieldname) && f.fieldname !== current,
+				},
+				this.labels[f.fieldname]
+			);
+		const custom = this.fields.filter((f) => f.custom);
+		return [
+			h(
+				"optgroup",
+				{ label: __("Lead fields") },
+				this.fields.filter((f) => !f.custom).map(option)
+			),
+			custom.length
+				? h("optgroup", { label: __("Custom fields") }, custom.map(option))
+				: null,
+		];
+	}
+
+	// The input for the field's type: a select of a dropdown's options, a Link control (a value that
+	// does not exist yet is kept, for Create in Match Values), a checkbox, a date; else text.
+	value_input(row, cell) {
+		const field = this.fields.find((f) => f.fieldname === row.fieldname) || {};
+		const label = __("Value of {0} for every lead", [this.labels[row.fieldname]]);
+		const set = (value) => {
+			row.value = value === null || value === undefined ? "" : String(value);
+			this.constants_changed();
+		};
+		if (field.fieldtype === "Link" && frappe.ui?.form?.make_control) {
+			const control = frappe.ui.form.make_control({
+				df: {
+					fieldtype: "Link",
+					options: field.link_doctype,
+					fieldname: `lil_constant_${row.fieldname}`,
+					label,
+					ignore_link_validation: 1,
+					change: () => set(control.get_value()),
+				},
+				parent: cell,
+				only_input: true,
+				render_input: true,
+			});
+			control.set_input(row.value || "");
+			control.$input.attr("aria-label", label);
+			control.$input.on("input", () => set(control.$input.val()));
+			return;
+		}
+		let input;
+		if (field.fieldtype === "Select") {
+			const options = (field.options || []).filter(Boolean);
+			input = h(
+				"select",
+				{ class: "form-control input-sm" },
+				h("option", { value: "" }, __("Choose a value")),
+				options.map((o) => h("option", { value: o }, __(o))),
+				// A template's value the field does not have: kept, and matched in Match Values.
+				row.value && !options.includes(row.value)
+					? h("option", { value: row.value }, row.value)
+					: null
+			);
+			input.value = row.value || "";
+			input.addEventListener("change", () => set(input.value));
+		} else if (field.fieldtype === "Check") {
+			input = h("input", {
+				type: "checkbox",
+				checked: CHECKED.includes(String(row.value).toLowerCase()),
+			});
+			input.addEventListener("change", () => set(input.checked ? "Yes" : "No"));
+		} else {
+			const type = { Date: "date", Datetime: "datetime-local" }[field.fieldtype] || "text";
+			input = h("input", { type, class: "form-control input-sm", value: row.value || "" });
+			input.addEventListener("input", () => set(input.value));
+			input.addEventListener("change", () => set(input.value));
+		}
+		input.classList.add("lil-constant-input");
+		input.setAttribute("aria-label", label);
+		cell.append(input);
+	}
+
+	add_constant() {
+		this.wizard.state.constants.push({ fieldname: null, value: "", file_wins: false });
+		this.constants_changed();
+		this.render_constants();
+		this.constant_rows.lastElementChild?.querySelector("select")?.focus();
+	}
+
+	change_constant_field(index, fieldname) {
+		const row = this.wizard.state.constants[index];
+		const field = this.fields.find((f) => f.fieldname === fieldname);
+		// A yes/no field's checkbox starts unticked: No is a value.
+		Object.assign(row, { fieldname, value: field && field.fieldtype === "Check" ? "No" : "" });
+		this.constants_changed();
+		this.render_constants();
+		const field_select =
+			this.constant_rows.children[index]?.querySelector(".lil-constant-field");
+		field_select?.focus();
+		if (fieldname) {
+			this.notice.textContent = __("{0} will be set for every lead.", [
+				this.labels[fieldname],
+			]);
+		}
+	}
+
+	remove_constant(index) {
+		const [row] = this.wizard.state.constants.splice(index, 1);
+		this.constants_changed();
+		this.render_constants();
+		this.notice.textContent = row.fieldname
+			? __("{0} is no longer set for every lead.", [this.labels[row.fieldname]])
+			: "";
+		this.constants_table.closest("fieldset").querySelector(".lil-add-constant").focus();
+	}
+
+	constants_changed() {
+		this.wizard.state.save();
+		this.refresh();
 	}
 
 	// Templates
@@ -518,8 +791,10 @@ export class MapStep {
 				template_name: name,
 				headers: preview.header,
 				mapping: state.mapping,
+				constants: constants_payload(state, { removed: false }),
 			});
 			state.template = name;
+			state.template_constants = Object.keys(constants_payload(state, { removed: false }));
 			state.save();
 			this.template_message.textContent = __("Template {0} saved.", [name]);
 			await this.load_templates();

@@ -17,6 +17,12 @@ export class WizardState {
 		this.manual = Array.isArray(values.manual) ? values.manual : []; // true where the user picked
 		this.job = values.job || null;
 		this.choices = values.choices || {}; // fieldname -> file value -> {action, value, reason}
+		// Values for every lead: {fieldname, value, file_wins} each, in the order the user added them.
+		this.constants = Array.isArray(values.constants) ? values.constants : [];
+		// The fields the applied template sets for every lead: one the user removed is sent as null.
+		this.template_constants = Array.isArray(values.template_constants)
+			? values.template_constants
+			: [];
 	}
 
 	static key() {
@@ -35,6 +41,7 @@ export class WizardState {
 
 	save() {
 		const { step, file, sheet, encoding, template, mapping, manual, job, choices } = this;
+		const { constants, template_constants } = this;
 		const values = {
 			version: VERSION,
 			step,
@@ -46,6 +53,8 @@ export class WizardState {
 			manual,
 			job,
 			choices,
+			constants,
+			template_constants,
 		};
 		try {
 			localStorage.setItem(WizardState.key(), JSON.stringify(values));
@@ -66,6 +75,22 @@ export class WizardState {
 
 	set_choices(choices) {
 		this.choices = choices;
+		this.save();
+	}
+
+	// A template's values for every lead ({fieldname: {value, file_wins}}) replace the user's for the
+	// same fields; the user's other values stay.
+	apply_template_constants(constants) {
+		const fields = Object.keys(constants || {});
+		this.constants = [
+			...this.constants.filter((row) => !fields.includes(row.fieldname)),
+			...fields.map((fieldname) => ({
+				fieldname,
+				value: constants[fieldname].value,
+				file_wins: Boolean(constants[fieldname].file_wins),
+			})),
+		];
+		this.template_constants = fields;
 		this.save();
 	}
 

@@ -2,6 +2,7 @@
 // as it is, with a preselected choice and its reason. Accepting them all with Next fails no row.
 import { call } from "./api";
 import { clear, format_count, h, uid } from "./dom";
+import { constants_payload } from "./map_step";
 
 const SHOWN_VALUES = 200;
 // Past this many values needing a match, a column lists one row per target, each opening to its values.
@@ -66,6 +67,7 @@ export class ValuesStep {
 			state.encoding,
 			state.mapping,
 			state.template,
+			constants_payload(state),
 		]);
 	}
 
@@ -82,6 +84,7 @@ export class ValuesStep {
 				sheet: state.sheet,
 				encoding: state.encoding,
 				template: state.template,
+				constants: constants_payload(state),
 			});
 			this.review_key = this.key();
 			state.set_choices(this.initial_choices(this.review, state.choices));
@@ -131,7 +134,11 @@ export class ValuesStep {
 	}
 
 	column_panel(column) {
-		const title = __("{0} → {1}", [column.header, __(column.label)]);
+		// Index -1: no column is mapped to the field, the panel holds its value for every lead alone.
+		const title =
+			column.index === -1
+				? __("Set for every lead → {0}", [__(column.label)])
+				: __("{0} → {1}", [column.header, __(column.label)]);
 		if (!column.needs_match) {
 			return h(
 				"section",
@@ -418,8 +425,15 @@ export class ValuesStep {
 		);
 		return h(
 			"tr",
-			{ dataset: { value: value.value } },
-			h("td", {}, h("code", {}, value.value)),
+			{ dataset: { value: value.value, constant: value.constant ? "1" : "" } },
+			h(
+				"td",
+				{},
+				h("code", {}, value.value),
+				value.constant
+					? h("div", { class: "small text-muted" }, __("Set for every lead"))
+					: null
+			),
 			h("td", {}, format_count(value.count)),
 			h("td", {}, select),
 			reason
@@ -436,8 +450,16 @@ export class ValuesStep {
 			seen.add(key);
 			options.push({ choice, label });
 		};
+		// A value for every lead is set or not, never a reason to fail rows: it is refused at once instead.
+		const can_fail = !value.constant;
 		const suggestion = value.choice;
-		add(suggestion, choice_label(suggestion) + " " + __("(suggested)"));
+		const chosen = this.wizard.state.choices[column.fieldname][value.value];
+		if (!can_fail && chosen && chosen.action === "fail") {
+			add(chosen, __("Choose what to set for every lead"));
+		}
+		if (can_fail || suggestion.action !== "fail") {
+			add(suggestion, choice_label(suggestion) + " " + __("(suggested)"));
+		}
 		if (column.fieldtype === "Select") {
 			column.options.forEach((o) => add({ action: "match", value: o, reason: mine }, o));
 		} else if (column.fieldtype === "Check") {
@@ -449,10 +471,8 @@ export class ValuesStep {
 				choice_label({ action: "create", value: value.value })
 			);
 		}
-		if (!column.required)
-			add({ action: "empty", value: "", reason: mine }, ACTION_LABELS.empty());
-		add({ action: "fail", value: "", reason: mine }, ACTION_LABELS.fail());
-		const chosen = this.wizard.state.choices[column.fieldname][value.value];
+		if (!column.required) add({ action: "empty", value: "", reason: mine }, ACTION_LABELS.empty());
+		if (can_fail) add({ action: "fail", value: "", reason: mine }, ACTION_LABELS.fail());
 		if (chosen) add(chosen, choice_label(chosen));
 		return options;
 	}
@@ -507,8 +527,10 @@ export class ValuesStep {
 				headers: preview.header,
 				mapping: state.mapping,
 				...choices_payload(state.choices),
+				constants: constants_payload(state, { removed: false }),
 			});
 			state.template = name;
+			state.template_constants = Object.keys(constants_payload(state, { removed: false }));
 			this.review_key = this.key();
 			state.save();
 			this.template_message.textContent = __("Template {0} saved with these choices.", [

@@ -142,6 +142,7 @@ export class LeadImportWizard {
 			const used = data.mapping.columns.find((c) => c.method === "template");
 			const best = data.templates[0];
 			state.template = template || (used && best && best.score >= 1 ? best.name : null);
+			state.apply_template_constants(state.template ? data.template_constants : {});
 		}
 		state.save();
 		return data;
@@ -149,6 +150,11 @@ export class LeadImportWizard {
 
 	required_fields() {
 		return (this.preview ? this.preview.fields : []).filter((f) => f.required && !f.default);
+	}
+
+	// Fields set for every lead: a required one needs no column.
+	constant_fields() {
+		return new Set(this.state.constants.map((row) => row.fieldname).filter(Boolean));
 	}
 
 	go(step, { focus = true } = {}) {
