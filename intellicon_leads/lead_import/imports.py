@@ -350,6 +350,8 @@ def _create_job(
 			**after_import,
 		}
 	).insert(ignore_permissions=True)
+	if not job.dry_run:
+		tagging.make_tags(tagging.job_tags(job))  # before any chunk writes (tagging.make_tags)
 	files.attach_to(file_url, JOB_DOCTYPE, job.name)
 	remember_columns(header, fields)
 	return job

@@ -6,7 +6,8 @@ import datetime
 import functools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import frappe
@@ -30,6 +31,7 @@ FAST = "Fast"
 OWN_LEAD_MODULE = "Intellicon Leads"
 _SAVEPOINT = "lead_import_row"
 _BATCH_SAVEPOINT = "lead_import_batch"
+_WRITE_SAVEPOINT = "lead_import_write"
 NAME_TAKEN_ATTEMPTS = 3  # a row whose name another transaction took meanwhile: see FrappeStore._guarded
 # How long a batch waits for another import's batch holding one of its keys to commit.
 KEY_WAIT_SECONDS = 30
@@ -243,7 +245,7 @@ class FrappeStore:
 
 	@lost_on_conflict
 	def insert_many(self, records: list[dict[str, Any]], rows: list[int]) -> list[WriteResult]:
-		with writing_batch():
+		with writing_batch(), self._all_or_nothing():
 			if self.mode == FAST:
 				results = self._bulk_insert(records)
 			else:
@@ -259,12 +261,27 @@ class FrappeStore:
 
 	@lost_on_conflict
 	def update_many(self, changes: list[tuple[str, dict[str, Any]]], rows: list[int]) -> list[WriteResult]:
-		with writing_batch():
+		with writing_batch(), self._all_or_nothing():
 			results = self._all_or_one_by_one(
 				[lambda n=name, v=values: self._update(n, v) for name, values in changes]
 			)
 			self._tag_and_assign(results, rows, new=False)
 			return results
+
+	@contextmanager
+	def _all_or_nothing(self) -> Iterator[None]:
+		"""A write that raises leaves nothing written: the pipeline then fails its rows with the reason,
+		and a lead must not stay in the database for a row the job reports as failed."""
+		frappe.db.savepoint(_WRITE_SAVEPOINT)
+		try:
+			yield
+		except Exception as exc:
+			if not (isinstance(exc, Interrupted) or is_lock_conflict(exc)):
+				frappe.db.rollback(save_point=_WRITE_SAVEPOINT)
+				if self.tagger:
+					self.tagger.forget()
+			raise
+		frappe.db.release_savepoint(_WRITE_SAVEPOINT)
 
 	def _tag_and_assign(self, results: list[WriteResult], rows: list[int], new: bool) -> None:
 		"""The job's tags and assignment on the leads just written; an updated lead's go in its undo log."""

@@ -104,16 +104,13 @@ class LeadTagger:
 		return changed
 
 	def forget(self) -> None:
-		"""The transaction was rolled back: Tag records it made are gone."""
+		"""The transaction was rolled back: look the Tag records up again."""
 		self._masters_made = False
 
 	def _make_masters(self) -> None:
-		if self._masters_made:
-			return
-		for tag in self.tags:
-			if not frappe.db.exists("Tag", tag):
-				frappe.get_doc({"doctype": "Tag", "name": tag}).insert(ignore_permissions=True)
-		self._masters_made = True
+		if not self._masters_made:
+			make_tags(self.tags)
+			self._masters_made = True
 
 	def _insert_links(self, links: list[tuple[str, str, str]]) -> None:
 		if not links:
@@ -129,6 +126,21 @@ class LeadTagger:
 			f"document_type, document_name, title, tag) values {placeholders}",
 			values,
 		)
+
+
+def make_tags(tags: list[str]) -> None:
+	"""The Tag records, as add_tag makes them, where they are missing. A job makes its tags when it is
+	created, before its chunks run: chunks making the same Tag at once would each wait for the other's
+	batch, then fail on the duplicate; `insert ignore` leaves one to two jobs created at the same moment."""
+	missing = [tag for tag in tags if not frappe.db.exists("Tag", tag)]
+	if not missing:
+		return
+	now, user = now_datetime(), frappe.session.user
+	frappe.db.sql(
+		"insert ignore into `tabTag` (name, owner, modified_by, creation, modified, docstatus, idx) "
+		"values " + ",".join(["(%s, %s, %s, %s, %s, 0, 0)"] * len(missing)),
+		[value for tag in missing for value in (tag, user, user, now, now)],
+	)
 
 
 def remove_added_tags(doctype: str, name: str, before: str, after: str) -> None:
