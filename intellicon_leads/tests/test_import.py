@@ -374,6 +374,8 @@ class TestWriteModes(LeadImportTestCase):
 				"script": "pass",
 			}
 		).insert(ignore_permissions=True)
+		# Frappe caches the scripts by DocType; the rollback after the test does not clear that cache.
+		self.addCleanup(frappe.cache.delete_value, "server_script_map")
 		job = self.import_file("scripted.xlsx", xlsx_bytes(GOOD))
 		settings_used = frappe.db.get_value(
 			"Lead Import Job", job.name, ["write_mode", "write_mode_note"], as_dict=True
