@@ -82,17 +82,19 @@ def save_upload(filename: str, content: bytes) -> frappe._dict:
 	return finish_upload(part, filename)
 
 
+LOCAL_LINKS_FOR_TESTS = "intellicon_leads_local_links_for_tests"
+
+
 def save_from_link(link: str, *, _allow_local_http_for_tests: bool = False) -> frappe._dict:
 	"""A file fetched from a link a user pasted (https, public addresses only): then stored as an upload.
 
 	`_allow_local_http_for_tests` reaches a test server on 127.0.0.1; no endpoint or command passes it.
+	The browser tests' site has the site config key LOCAL_LINKS_FOR_TESTS, which scripts/browser-tests
+	sets on that site only: the wizard there fetches from the test's own server.
 	"""
+	local = _allow_local_http_for_tests or bool(frappe.conf.get(LOCAL_LINKS_FOR_TESTS))
 	try:
-		fetched = fetch_spreadsheet(
-			link,
-			max_size=max_upload_size(),
-			_allow_local_http_for_tests=_allow_local_http_for_tests,
-		)
+		fetched = fetch_spreadsheet(link, max_size=max_upload_size(), _allow_local_http_for_tests=local)
 	except FetchRefused as exc:
 		# The message may quote the link's host name: shown as text, never as markup.
 		frappe.throw(frappe.utils.escape_html(exc.message), title=_("File not fetched"))

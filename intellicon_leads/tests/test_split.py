@@ -191,7 +191,7 @@ class TestSplitImport(LeadImportTestCase):
 
 		self.split_settings(parallel_chunks=2)
 		job = self.plan(self.new_job(rows, "split"))
-		self.assertEqual(len(job.chunks), 4)
+		self.assertGreater(len(job.chunks), 2)
 		self.assertEqual(run_workers(2), [])
 		split = frappe._dict(imports.job_status(job.name))
 		self.assertEqual((split.imported, split.failed), (one.imported, one.failed))
