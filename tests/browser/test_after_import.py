@@ -10,6 +10,7 @@ import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import expect
@@ -36,7 +37,7 @@ def test_values_for_every_lead_a_new_field_tags_and_round_robin_end_on_exactly_t
 	source = f"Walk Fair {run_id}"
 	name_field = "source_name" if source_doctype == "Lead Source" else "name"
 	if not admin.exists(source_doctype, source):
-		admin.call("POST", f"/api/resource/{source_doctype}", {name_field: source, "name": source})
+		admin.call("POST", f"/api/resource/{quote(source_doctype)}", {name_field: source, "name": source})
 	fieldname = f"custom_booth_visits_{run_id}"
 	try:
 		walk(login, admin, screenshots, run_id, tmp_path, source_field, source, fieldname)
@@ -58,7 +59,7 @@ def walk(login, admin, screenshots, run_id, tmp_path, source_field, source, fiel
 	column = f"Booth Visits {run_id}"
 	expect(wizard.field_select(column)).to_have_value("")
 	row = page.locator("table.lil-mapping tbody tr").filter(has=wizard.field_select(column))
-	row.get_by_role("button", name="Create Field…").click()
+	row.get_by_role("button", name=f"Create a field for column {column}").click()
 	dialog = page.locator(".modal.show")
 	expect(dialog.locator("select[data-fieldname=fieldtype]")).to_have_value("Int")
 	screenshots.take(page, "after-import-new-field")
@@ -87,6 +88,8 @@ def walk(login, admin, screenshots, run_id, tmp_path, source_field, source, fiel
 	for user in (ANN, BOB):
 		assign.fill(user)
 		page.locator(".awesomplete li", has_text=user).first.click()
+	assign.press("Escape")  # the list of users closes, as when a user moves on
+	page.locator(".lil-after-import .control-label").first.click()
 	screenshots.take(page, "after-import-execute")
 	page.get_by_role("button", name="Start Import").click()
 	wizard.wait_for_status("Completed")
