@@ -37,6 +37,7 @@ from intellicon_leads.importer.values import cell_text, value_key
 
 SAVED = "Saved choice."
 SAVED_RULE = "saved"
+MIXED_RULE = "mixed"  # values of one target matched by different rules
 # What a group of values one rule sends to one target has in common; other rules show their first reason.
 GROUP_REASONS = {
 	RANGE: "Numbers in the range {target}.",
@@ -48,6 +49,7 @@ GROUP_REASONS = {
 	YES_NO: "Words for {target}.",
 	NEW_RECORD: "Not like any existing record: a new one is created for each.",
 	SAVED_RULE: "Saved choices.",
+	MIXED_RULE: "Values matched to '{target}' for different reasons: open the line to see each.",
 }
 # A column with more distinct values than this holds free text, not a list of choices.
 MAX_DISTINCT = 5000
@@ -191,23 +193,27 @@ class ValueGroup:
 
 
 def group_values(values: Iterable[ValueCount]) -> list[ValueGroup]:
-	"""The values needing a match (as review_values lists them), grouped by rule and target, the groups
-	with the most rows first; valid values need no match and are left out."""
-	groups: dict[tuple[str, str, str], ValueGroup] = {}
+	"""The values needing a match (as review_values lists them), one group per choice and target, the
+	groups with the most rows first; valid values need no match and are left out. A group whose values
+	were matched by one rule says that rule's reason; values matched by several rules (a range and a
+	template's saved choice) share their target's line, and each value keeps its own reason."""
+	members: dict[tuple[str, str], list[tuple[str, ValueCount]]] = {}
 	for value in values:
 		choice = value.choice
 		if value.valid or choice is None:
 			continue
 		rule = SAVED_RULE if choice.reason == SAVED else choice.rule
 		target = choice.value if choice.action == MATCH else ""
-		group = groups.get((choice.action, target, rule))
-		if group is None:
-			template = GROUP_REASONS.get(rule)
-			shown = target.lower() if rule == YES_NO else target
-			reason = template.format(target=shown) if template else choice.reason
-			group = groups[choice.action, target, rule] = ValueGroup(choice.action, target, rule, reason, [])
-		group.values.append(value)
-	return sorted(groups.values(), key=lambda g: -g.rows)
+		members.setdefault((choice.action, target), []).append((rule, value))
+	groups = []
+	for (action, target), found in members.items():
+		rules = {rule for rule, _value in found}
+		rule = rules.pop() if len(rules) == 1 else MIXED_RULE
+		template = GROUP_REASONS.get(rule)
+		shown = target.lower() if rule == YES_NO else target
+		reason = template.format(target=shown) if template else found[0][1].choice.reason
+		groups.append(ValueGroup(action, target, rule, reason, [value for _rule, value in found]))
+	return sorted(groups, key=lambda g: -g.rows)
 
 
 def count_text(count: int, noun: str, plural: str = "") -> str:

@@ -33,13 +33,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import frappe
 from frappe import _
+from frappe.model.base_document import get_controller
 from frappe.model.naming import make_autoname
-from frappe.utils import cint
+from frappe.utils import cint, now_datetime
 
 from intellicon_leads.importer.store import WriteResult
 from intellicon_leads.lead_import.locks import key_lock_name
@@ -107,9 +109,7 @@ class LeadsWithContacts:
 		)
 		meta = frappe.get_meta(LEAD)
 		self.source_field = "utm_source" if meta.has_field("utm_source") else "source"
-		self.contact_defaults = _defaults(CONTACT)
-		self.child_defaults = {table: _defaults(table) for table in CONTACT_TABLES.values()}
-		self.names = ContactNames()
+		self.writer = ContactWriter(self.now)
 
 	# -- a batch -----------------------------------------------------------------------------------
 
@@ -178,7 +178,7 @@ class LeadsWithContacts:
 		if self.contacts:
 			if not lead.get("lead_name"):
 				lead["lead_name"] = _lead_name_before_insert(lead)
-			contact = self._contact(lead)
+			contact = self.writer.contact_of(lead)
 		if lead.get("lead_name") and not any(lead.get(f) for f in ("first_name", "middle_name", "last_name")):
 			lead["first_name"], lead["middle_name"], lead["last_name"] = _parse_full_name(lead["lead_name"])
 		# validate
@@ -192,15 +192,30 @@ class LeadsWithContacts:
 		row = self.rows.prepare(lead)
 		if contact is not None:
 			row["__contact"] = contact
-			phones = contact["phone_nos"]
-			if phones:  # update_lead_phone_numbers, when the Contact is saved with its link to the lead
-				primary = [p["phone"] for p in phones if p["is_primary_phone"]]
-				mobile = [p["phone"] for p in phones if p["is_primary_mobile_no"]]
-				row["phone"] = primary[0] if len(phones) > 1 and primary else phones[0]["phone"]
-				row["mobile_no"] = mobile[0] if len(phones) > 1 and mobile else phones[0]["phone"]
+			row.update(lead_phones(contact))
 		return row
 
-	def _contact(self, lead: dict[str, Any]) -> dict[str, Any]:
+	# -- writing -----------------------------------------------------------------------------------
+
+	def _insert(self, leads: list[dict[str, Any]]) -> None:
+		pairs = [(lead, lead.pop("__contact")) for lead in leads if "__contact" in lead]
+		self.rows.insert(leads, self.rows.columns(leads))
+		self.writer.write([(lead["name"], lead["title"], contact) for lead, contact in pairs])
+
+
+class ContactWriter:
+	"""The Contacts ERPNext's Lead makes (Lead.create_contact, then Contact.validate), their email, phone
+	and link rows, written with one INSERT per table."""
+
+	def __init__(self, now=None) -> None:
+		self.user = frappe.session.user
+		self.now = now or now_datetime()
+		self.contact_defaults = _defaults(CONTACT)
+		self.child_defaults = {table: _defaults(table) for table in CONTACT_TABLES.values()}
+		self.names = ContactNames()
+
+	def contact_of(self, lead: dict[str, Any]) -> dict[str, Any]:
+		"""The Contact of a lead as Lead.create_contact makes it from the lead's values at that moment."""
 		contact = {
 			**self.contact_defaults,
 			"first_name": lead.get("first_name") or lead.get("lead_name"),
@@ -228,23 +243,19 @@ class LeadsWithContacts:
 			contact["image"] = ""
 		return contact
 
-	# -- writing -----------------------------------------------------------------------------------
-
-	def _insert(self, leads: list[dict[str, Any]]) -> None:
-		pairs = [(lead, lead.pop("__contact")) for lead in leads if "__contact" in lead]
-		self.rows.insert(leads, self.rows.columns(leads))
-		if not pairs:
+	def write(self, leads: list[tuple[str, str, dict[str, Any]]]) -> None:
+		"""(lead name, lead title, contact) each: the Contact named, linked to its lead, and written."""
+		if not leads:
 			return
-		contacts = [contact for _lead, contact in pairs]
+		contacts = [contact for _name, _title, contact in leads]
 		self.names.assign(contacts)
 		users = self._users({c["email_id"] for c in contacts if c["email_id"]})
 		stamp = {"owner": self.user, "modified_by": self.user, "creation": self.now, "modified": self.now}
 		children: dict[str, list[dict[str, Any]]] = {table: [] for table in CONTACT_TABLES.values()}
-		for lead, contact in pairs:
+		for lead, title, contact in leads:
 			contact.update(stamp, docstatus=0, idx=0, user=users.get(_email_key(contact["email_id"])))
-			contact["links"] = [
-				{"link_doctype": LEAD, "link_name": lead["name"], "link_title": lead["title"] or lead["name"]}
-			]
+			# Frappe's set_link_title: the lead's title, else its name.
+			contact["links"] = [{"link_doctype": LEAD, "link_name": lead, "link_title": title or lead}]
 			for field, table in CONTACT_TABLES.items():
 				for idx, child in enumerate(contact.pop(field), start=1):
 					children[table].append(
@@ -274,6 +285,20 @@ class LeadsWithContacts:
 		for email, name in found:
 			users.setdefault(_email_key(email), name)
 		return users
+
+
+def lead_phones(contact: dict[str, Any]) -> dict[str, Any]:
+	"""What ERPNext's Contact hook (crm.utils.update_lead_phone_numbers) writes back to the lead once the
+	Contact is saved with its link: the first phone as both numbers, else the primary phone and mobile."""
+	phones = contact["phone_nos"]
+	if not phones:
+		return {}
+	primary = [p["phone"] for p in phones if p["is_primary_phone"]]
+	mobile = [p["phone"] for p in phones if p["is_primary_mobile_no"]]
+	return {
+		"phone": primary[0] if len(phones) > 1 and primary else phones[0]["phone"],
+		"mobile_no": mobile[0] if len(phones) > 1 and mobile else phones[0]["phone"],
+	}
 
 
 class ContactNames:
@@ -393,3 +418,84 @@ def _name_key(name: str) -> str:
 
 def _like_prefix(value: str) -> str:
 	return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# -- Documents mode ------------------------------------------------------------------------------------
+
+
+def defers_contacts(doctype: str) -> bool:
+	"""Documents mode on ERPNext's Lead writes the Contacts its controller makes in bulk (DeferredContacts)
+	where nothing but ERPNext's own code acts on a new Contact."""
+	if not (writes(doctype) and creates_contacts()) or why_not(doctype):
+		return False
+	watched = {"document_type": CONTACT, "enabled": 1}
+	return not (
+		frappe.db.exists("Notification", watched)
+		or frappe.db.exists("Webhook", {"webhook_doctype": CONTACT, "enabled": 1})
+	)
+
+
+class DeferredContacts:
+	"""Documents mode on ERPNext's Lead: each lead goes through its controller, whose before_insert makes a
+	Contact and whose after_insert saves it again with a link to the lead (two document saves, 80% of a
+	lead's time: profile_documents.py). Here Lead.create_contact returns the Contact unsaved; the batch's
+	Contacts are written once its leads are, as ContactWriter writes Fast mode's, with the phones ERPNext's
+	Contact hook copies back to the lead. The parity test compares them with the controller's own."""
+
+	def __init__(self) -> None:
+		self.writer = ContactWriter()
+		self.pending: dict[str, tuple[Any, dict[str, Any]]] = {}
+
+	@contextmanager
+	def collecting(self) -> Iterator[None]:
+		controller = get_controller(LEAD)
+		own = controller.__dict__.get("create_contact")
+		original = controller.create_contact
+		deferred = self
+
+		def create_contact(lead):
+			if not lead.is_new():
+				return original(lead)  # "Create Contact" on a saved lead: not an import's
+			if not lead.lead_name:
+				lead.set_full_name()
+				lead.set_lead_name()
+			return _PendingContact(deferred, lead, deferred.writer.contact_of(lead.as_dict()))
+
+		controller.create_contact = create_contact
+		try:
+			yield
+		finally:
+			if own is None:
+				del controller.create_contact
+			else:
+				controller.create_contact = own
+
+	def flush(self, written: set[str]) -> None:
+		"""The Contacts of the leads written (a lead rolled back leaves its Contact unwritten)."""
+		pending = [(name, lead, contact) for name, (lead, contact) in self.pending.items() if name in written]
+		self.pending.clear()
+		self.writer.now = now_datetime()
+		phones = [(lead_phones(contact), name) for name, _lead, contact in pending]
+		self.writer.write([(name, lead.get("title"), contact) for name, lead, contact in pending])
+		for values, name in phones:
+			if values:  # as db_set writes them while the lead is still being saved: `modified` kept
+				frappe.db.sql(
+					"update `tabLead` set phone = %s, mobile_no = %s where name = %s",
+					(values["phone"], values["mobile_no"], name),
+				)
+
+	def forget(self) -> None:
+		self.pending.clear()
+
+
+class _PendingContact:
+	"""What Lead.link_to_contact needs of the Contact: append its link, then save it (here: keep it)."""
+
+	def __init__(self, deferred: DeferredContacts, lead, contact: dict[str, Any]) -> None:
+		self.deferred, self.lead, self.contact = deferred, lead, contact
+
+	def append(self, fieldname: str, row: dict[str, Any]) -> None:
+		return None  # ContactWriter links the Contact to the lead, with the title Frappe gives the link
+
+	def save(self, *args, **kwargs) -> None:
+		self.deferred.pending[self.lead.name] = (self.lead, self.contact)

@@ -32,6 +32,7 @@ OWN_LEAD_MODULE = "Intellicon Leads"
 _SAVEPOINT = "lead_import_row"
 _BATCH_SAVEPOINT = "lead_import_batch"
 _WRITE_SAVEPOINT = "lead_import_write"
+_BULK_SAVEPOINT = "lead_import_bulk"
 NAME_TAKEN_ATTEMPTS = 3  # a row whose name another transaction took meanwhile: see FrappeStore._guarded
 # How long a batch waits for another import's batch holding one of its keys to commit.
 KEY_WAIT_SECONDS = 30
@@ -253,9 +254,14 @@ class FrappeStore:
 					self._documents = DocumentShortcuts(self.doctype, self.reserve)
 				# Names are reserved before any savepoint: a rollback must not hand the same numbers out twice.
 				named = [(record, self._documents.name_for(record)) for record in records]
-				results = self._all_or_one_by_one(
-					[lambda r=r, n=n: self._insert_document(r, n) for r, n in named]
-				)
+				writes = [lambda r=r, n=n: self._insert_document(r, n) for r, n in named]
+				contacts = self._documents.contacts
+				if contacts and self._held(lambda: self._with_deferred_contacts(contacts, writes)):
+					results = self._deferred_results
+				else:
+					# No deferral, or a batch whose Contacts the database refused (a name another
+					# transaction was writing): through the controller, which writes such a row again.
+					results = self._all_or_one_by_one(writes)
 			self._tag_and_assign(results, rows, new=True)
 			return results
 
@@ -282,6 +288,15 @@ class FrappeStore:
 					self.tagger.forget()
 			raise
 		frappe.db.release_savepoint(_WRITE_SAVEPOINT)
+
+	def _with_deferred_contacts(self, contacts, writes: list[Callable[[], str]]) -> None:
+		try:
+			with contacts.collecting():
+				self._deferred_results = self._all_or_one_by_one(writes)
+			contacts.flush({result.name for result in self._deferred_results if result.name})
+		except Exception:
+			contacts.forget()
+			raise
 
 	def _tag_and_assign(self, results: list[WriteResult], rows: list[int], new: bool) -> None:
 		"""The job's tags and assignment on the leads just written; an updated lead's go in its undo log."""
@@ -412,17 +427,19 @@ class FrappeStore:
 		return self._guarded(lambda: self._insert_document(record, name))
 
 	def _held(self, write: Callable[[], None]) -> bool:
-		"""`write` under a savepoint: True if it held, else rolled back (a lock conflict still raises)."""
-		frappe.db.savepoint(_BATCH_SAVEPOINT)
+		"""`write` under a savepoint: True if it held, else rolled back (a lock conflict or a stop still
+		raises)."""
+		frappe.db.savepoint(_BULK_SAVEPOINT)
 		try:
 			write()
 		except Exception as exc:
-			if is_lock_conflict(exc):
+			if is_lock_conflict(exc) or isinstance(exc, Interrupted):
 				raise
-			frappe.db.rollback(save_point=_BATCH_SAVEPOINT)
+			frappe.db.rollback(save_point=_BULK_SAVEPOINT)
 			frappe.clear_messages()
+			frappe.flags.currently_saving.clear()
 			return False
-		frappe.db.release_savepoint(_BATCH_SAVEPOINT)
+		frappe.db.release_savepoint(_BULK_SAVEPOINT)
 		return True
 
 
@@ -565,6 +582,8 @@ class DocumentShortcuts:
 		)
 		self.namer = None if names_itself else SeriesNamer(meta, defaults, reserve=reserve)
 		self.links_checked = not any(df.fetch_from for df in meta.fields)
+		# ERPNext's Lead: the Contacts its controller makes, written with the batch (erpnext_fast.py).
+		self.contacts = erpnext_fast.DeferredContacts() if erpnext_fast.defers_contacts(doctype) else None
 
 	def name_for(self, record: dict[str, Any]) -> str | None:
 		return self.namer.name_for(record) if self.namer else None

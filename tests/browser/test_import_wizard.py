@@ -282,7 +282,7 @@ def test_next_stays_disabled_and_names_the_unmapped_required_field(
 	wizard.next("preview")
 	wizard.next("map")
 	expect(wizard.next_button).to_be_disabled()
-	message = "Map a column to each required field to continue: First Name."
+	message = "Map a column to each required field, or set it for every lead, to continue: First Name."
 	expect(page.locator(".lil-next-reason")).to_have_text(message)
 	expect(page.locator(".lil-missing")).to_have_text(message)
 	screenshots.at_both_widths(page, "required-field-unmapped")

@@ -14,6 +14,7 @@ from intellicon_leads.importer.fields import DEFAULT_LEAD_SCHEMA
 from intellicon_leads.importer.mapping import suggest_mapping
 from intellicon_leads.importer.reading import open_table
 from intellicon_leads.importer.value_scan import (
+	MIXED_RULE,
 	ValueCount,
 	count_text,
 	group_values,
@@ -70,7 +71,7 @@ def test_two_hundred_head_counts_are_one_entry_per_range(tmp_path, writer):
 	assert [g.rows for g in groups] == sorted((g.rows for g in groups), reverse=True)
 
 
-def test_values_sent_to_one_target_by_different_rules_are_apart_and_creates_are_one_entry(tmp_path):
+def test_values_sent_to_one_target_by_different_rules_share_its_line_and_creates_are_one_entry(tmp_path):
 	rows = [
 		["A", "B", "a@x.com", 5, "Trade Show"],
 		["A", "B", "b@x.com", 5, "Exhibiton"],
@@ -80,7 +81,11 @@ def test_values_sent_to_one_target_by_different_rules_are_apart_and_creates_are_
 	]
 	source = column(review(write_xlsx(tmp_path / "s.xlsx", rows, HEADER)), "source")
 	groups = {(g.target, g.rule): g for g in group_values(source.values)}
-	assert set(groups) == {("Exhibition", VOCABULARY), ("Exhibition", TYPO), ("", NEW_RECORD)}
+	assert set(groups) == {("Exhibition", MIXED_RULE), ("", NEW_RECORD)}
+	exhibition = groups["Exhibition", MIXED_RULE]
+	assert sorted(v.value for v in exhibition.values) == ["Exhibiton", "Trade Show"]
+	assert {v.choice.rule for v in exhibition.values} == {VOCABULARY, TYPO}  # each keeps its own reason
+	assert "different reasons" in exhibition.reason
 	created = groups["", NEW_RECORD]
 	assert created.action == CREATE and [(v.value, v.count) for v in created.values] == [
 		("Podcast", 2),
@@ -89,12 +94,16 @@ def test_values_sent_to_one_target_by_different_rules_are_apart_and_creates_are_
 	assert [v.choice.value for v in created.values] == ["Podcast", "Webinar"]
 
 
-def test_saved_choices_are_grouped_as_saved_and_valid_values_are_left_out(tmp_path):
+def test_a_saved_choice_joins_its_targets_line_and_valid_values_are_left_out(tmp_path):
 	path = write_csv(tmp_path / "s.csv", salesforce_rows()[:30], HEADER)
 	saved = {"no_of_employees": {"1": ValueChoice(MATCH, "11-50", "Saved choice.")}}
 	employees = column(review(path, saved), "no_of_employees")
-	groups = group_values(employees.values)
-	assert [(g.target, g.rule, len(g.values)) for g in groups if g.rule == "saved"] == [("11-50", "saved", 1)]
+	groups = {g.target: g for g in group_values(employees.values)}
+	assert len(groups) == len({g.target for g in groups.values()})  # one line per target
+	eleven = {v.value: v for v in groups["11-50"].values}
+	assert eleven["1"].choice.reason == "Saved choice."
+	assert groups["11-50"].rule == (MIXED_RULE if len(eleven) > 1 else "saved")
+	assert "1" not in {v.value for g in groups.values() if g.target != "11-50" for v in g.values}
 	valid = [ValueCount("1-10", 3, True), ValueCount("7", 1, False, ValueChoice(MATCH, "1-10", "x", RANGE))]
 	assert [(g.target, [v.value for v in g.values]) for g in group_values(valid)] == [("1-10", ["7"])]
 
