@@ -3,7 +3,7 @@
 	cd BENCH/sites && ../env/bin/python /path/to/benchmarks/frappe_side.py SITE ACTION [ARGS]
 
 Actions: seed COUNT OVERLAP_CSV | reset | queue-import FILE MODE WORKERS CHUNK_ROWS | status JOB | chunks JOB |
-fingerprint | data-import FILE ROWS | bare-loop JOB ROWS
+fingerprint | data-import FILE ROWS | bare-loop JOB ROWS | clean-sample FILE ROWS
 Each prints one JSON object on its last line.
 """
 
@@ -77,6 +77,15 @@ def reset() -> dict:
 	frappe.db.sql("delete from `tabSeries` where name like 'CRM-LEAD-%%'")
 	frappe.db.commit()
 	return {"leads": 0}
+
+
+def set_write_mode(mode: str) -> dict:
+	settings = frappe.get_single("Lead Import Settings")
+	settings.write_mode = mode
+	settings.duplicate_action = "Skip"
+	settings.save()
+	frappe.db.commit()
+	return {"write_mode": mode}
 
 
 def queue_import(path: str, mode: str, workers: str = "1", chunk_rows: str = "20000") -> dict:
@@ -270,6 +279,8 @@ ACTIONS = {
 	"queue-import": queue_import,
 	"status": status,
 	"data-import": data_import,
+	"clean-sample": lambda path, rows: {"path": _clean_sample(path, int(rows))},
+	"set-write-mode": set_write_mode,
 }
 
 if __name__ == "__main__":
