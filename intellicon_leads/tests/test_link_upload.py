@@ -55,7 +55,10 @@ class _Handler(BaseHTTPRequestHandler):
 		self.send_header("Content-Type", content_type)
 		self.send_header("Content-Length", str(len(body)))
 		self.end_headers()
-		self.wfile.write(body)
+		try:
+			self.wfile.write(body)
+		except (BrokenPipeError, ConnectionResetError):
+			pass  # the fetch stopped reading at the size limit, as it should
 
 	def log_message(self, *args) -> None:
 		pass
