@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 
 import frappe
 import frappe.cache_manager
@@ -14,6 +16,7 @@ from intellicon_leads.lead_import import assigning, files, imports, tagging, und
 from intellicon_leads.lead_import.importing import JobRunner
 from intellicon_leads.tests.concurrency import clean_up
 from intellicon_leads.tests.test_split import MAPPING, run_workers
+from intellicon_leads.tests.test_worker import bench
 from intellicon_leads.tests.utils import CHECKPOINT, LeadImportTestCase, csv_bytes, insert_lead, make_user
 
 ANN, BOB = "ann@assign.example.com", "bob@assign.example.com"
@@ -201,3 +204,21 @@ class TestSplitAssignment(LeadImportTestCase):
 		self.assertEqual(run_workers(2), [])
 		self.assertEqual(assignees(SPLIT_DOMAIN), expected_round_robin(50, SPLIT_DOMAIN))
 		self.assertEqual(frappe.db.count("ToDo", {"description": ("like", f"{job.name}%")}), 50)
+
+	def test_bench_import_leads_tags_and_assigns_in_turn(self):
+		with tempfile.TemporaryDirectory() as folder:
+			os.chmod(folder, 0o755)
+			path = os.path.join(folder, f"{SPLIT_DOMAIN}-bench.csv")
+			with open(path, "wb") as f:
+				f.write(csv_bytes(rows(4, SPLIT_DOMAIN)))
+			os.chmod(path, 0o644)
+			done = bench(
+				"import-leads", path, "--tag", "Bench Fair", "--assign", ANN, "--assign", BOB, "--json"
+			)
+		self.assertEqual(done.returncode, 0, done.stderr[-2000:])
+		job = json.loads(done.stdout.strip().splitlines()[-1])["job"]
+		frappe.db.rollback()
+		self.assertEqual(assignees(SPLIT_DOMAIN), expected_round_robin(4, SPLIT_DOMAIN))
+		tags = frappe.get_all("Lead", {"email_id": ("like", f"%@{SPLIT_DOMAIN}")}, pluck="_user_tags")
+		self.assertEqual(len(tags), 4)
+		self.assertTrue(all(set(tagging.tags_of(t)) == {"Bench Fair", job} for t in tags), tags)
