@@ -130,15 +130,14 @@ class TestNamesTakenMeanwhile(LeadImportTestCase):
 		frappe.db.commit()
 		return contacts
 
-	def test_a_number_another_import_is_writing_is_skipped_without_waiting_for_it(self):
-		job = self.new_job()
+	def run_while_another_import_writes(self, job: str, contact: str) -> None:
+		"""Run the job while another import's batch has claimed `contact` and is writing it; the job
+		must not wait for that batch (which commits after 30 s)."""
 		other = self.others[0]
-		with other.cursor() as cursor:  # another import's batch: it claimed -1 and is writing it
+		with other.cursor() as cursor:
 			cursor.execute("begin")
-			cursor.execute("select get_lock(%s, 0)", (key_lock_name("Contact", "name", "Namesake Taken-1"),))
-			cursor.execute(
-				"insert into `tabContact` (name, first_name) values ('Namesake Taken-1', 'Namesake')"
-			)
+			cursor.execute("select get_lock(%s, 0)", (key_lock_name("Contact", "name", contact),))
+			cursor.execute("insert into `tabContact` (name, first_name) values (%s, 'Namesake')", (contact,))
 		timer = threading.Timer(30, other.commit)
 		timer.start()
 		try:
@@ -148,29 +147,16 @@ class TestNamesTakenMeanwhile(LeadImportTestCase):
 			timer.cancel()
 			other.rollback()
 		self.assertTrue(other_still_writing, "the import waited for the other import's batch")
+
+	def test_a_number_another_import_is_writing_is_skipped_without_waiting_for_it(self):
+		job = self.new_job()
+		self.run_while_another_import_writes(job, "Namesake Taken-1")
 		self.assertEqual(self.contact_of_the_lead(job), ["Namesake Taken-2"])
 
 	def test_a_bare_name_another_import_is_writing_is_numbered_without_waiting_for_it(self):
 		"""The first Contact of a person takes the bare name: one another chunk is writing is not waited for."""
 		job = self.new_job(last_name="Taken Anew")  # no Contact has this name yet
-		other = self.others[0]
-		with other.cursor() as cursor:
-			cursor.execute("begin")
-			cursor.execute(
-				"select get_lock(%s, 0)", (key_lock_name("Contact", "name", "Namesake Taken Anew"),)
-			)
-			cursor.execute(
-				"insert into `tabContact` (name, first_name) values ('Namesake Taken Anew', 'Namesake')"
-			)
-		timer = threading.Timer(30, other.commit)
-		timer.start()
-		try:
-			JobRunner(job).run()
-			other_still_writing = timer.is_alive()
-		finally:
-			timer.cancel()
-			other.rollback()
-		self.assertTrue(other_still_writing, "the import waited for the other import's batch")
+		self.run_while_another_import_writes(job, "Namesake Taken Anew")
 		self.assertEqual(self.contact_of_the_lead(job), ["Namesake Taken Anew-1"])
 
 	def test_a_contact_name_taken_by_another_transaction_meanwhile_is_numbered_again(self):

@@ -251,13 +251,7 @@ class TestFastModeOnERPNextsLead(LeadImportTestCase):
 		job = self.import_file("fast.csv", csv_bytes(rows, [*HEADER, "Customer"]), mapping=self.mapping)
 		self.assertEqual((job.imported, frappe.db.count("Lead")), (12, 13))
 		self.assertEqual(len(set(frappe.get_all("Contact", pluck="name")) - before), 12)
-		api.undo_import(job.name)
-		frappe.db.savepoint(CHECKPOINT)
-		undo.UndoRunner(
-			job.name,
-			commit=lambda: frappe.db.savepoint(CHECKPOINT),
-			rollback=lambda: frappe.db.rollback(save_point=CHECKPOINT),
-		).run()
+		self.run_undo(job.name)
 		done = frappe.get_doc("Lead Import Job", job.name)
 		kept = open(files.local_path(done.undo_file)).read() if done.undo_file else ""
 		self.assertEqual(done.status, "Undone", kept)

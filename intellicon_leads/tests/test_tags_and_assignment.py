@@ -134,13 +134,7 @@ class TestTagsAndAssignment(LeadImportTestCase):
 			"undo.csv", csv_bytes(rows(2, "undo-tags.example.com")), tags="Fair", assign_to=[ANN]
 		)
 		created = frappe.db.get_value("Lead", {"email_id": "lead2@undo-tags.example.com"})
-		api.undo_import(job.name)
-		frappe.db.savepoint(CHECKPOINT)
-		undo.UndoRunner(
-			job.name,
-			commit=lambda: frappe.db.savepoint(CHECKPOINT),
-			rollback=lambda: frappe.db.rollback(save_point=CHECKPOINT),
-		).run()
+		self.run_undo(job.name)
 		self.assertFalse(frappe.db.exists("Lead", created))
 		self.assertFalse(frappe.db.exists("ToDo", {"reference_name": ("in", (cy, created))}))
 		self.assertFalse(frappe.db.exists("Tag Link", {"document_name": created}))

@@ -15,7 +15,7 @@ try:  # Frappe v16
 except ImportError:  # Frappe v15
 	from frappe.tests.utils import FrappeTestCase as IntegrationTestCase
 
-from intellicon_leads.lead_import import files, imports
+from intellicon_leads.lead_import import JOB_DOCTYPE, files, imports
 from intellicon_leads.lead_import.importing import JobRunner
 from intellicon_leads.lead_import.swaps import commits_held
 
@@ -58,6 +58,21 @@ class LeadImportTestCase(IntegrationTestCase):
 			rollback=lambda: frappe.db.rollback(save_point=CHECKPOINT),
 		).run()
 		return frappe._dict(imports.job_status(job_name))
+
+	def run_undo(self, job_name: str, **runner_options) -> frappe._dict:
+		"""Undo the job in this transaction, as run_job runs it; the job as it ends."""
+		from intellicon_leads import api
+		from intellicon_leads.lead_import import undo
+
+		api.undo_import(job_name)
+		frappe.db.savepoint(CHECKPOINT)
+		undo.UndoRunner(
+			job_name,
+			commit=lambda: frappe.db.savepoint(CHECKPOINT),
+			rollback=lambda: frappe.db.rollback(save_point=CHECKPOINT),
+			**runner_options,
+		).run()
+		return frappe._dict(frappe.get_doc(JOB_DOCTYPE, job_name).as_dict())
 
 	def import_file(self, filename: str, content: bytes, mapping=None, **options) -> frappe._dict:
 		file = files.save_upload(filename, content)
