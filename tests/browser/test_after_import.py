@@ -112,7 +112,7 @@ def walk(login, admin, screenshots, run_id, tmp_path, source_field, source, fiel
 
 	# View Imported Leads: the Leads list shows exactly this import's six leads.
 	page.get_by_role("button", name="View Imported Leads").click()
-	expect(page).to_have_url(re.compile(r"/app/lead"))
+	expect(page).to_have_url(re.compile(r"/(app|desk)/lead\b"))  # Frappe 16's desk is /desk
 	list_rows = page.locator(".list-row-container .list-row")
 	expect(list_rows).to_have_count(6, timeout=30_000)
 	screenshots.take(page, "after-import-view-imported-leads")
