@@ -71,6 +71,11 @@ def report(stats: dict, rows: int) -> None:
 			lambda p, n: n == "after_insert" and ERPNEXT_LEAD in p,
 		),
 		("ERPNext: Lead.validate", lambda p, n: n == "validate" and ERPNEXT_LEAD in p),
+		(
+			"ERPNext: the batch's Contacts, written together",
+			lambda p, n: n == "flush" and p.endswith("erpnext_fast.py"),
+		),
+		("tags and assignment", lambda p, n: n == "_tag_and_assign"),
 		("duplicate look-ups", lambda p, n: n == "find_existing"),
 		(
 			"checkpoints (commit, failed spool, job row)",
