@@ -67,6 +67,11 @@ class _Handler(BaseHTTPRequestHandler):
 class TestFileFromLink(LeadImportTestCase):
 	def setUp(self) -> None:
 		super().setUp()
+		# The browser tests' run lets their site (ERPNext's, which these tests share) fetch from this
+		# machine, and forbids it again when it ends; a run that was killed may have left it allowed.
+		allowed = frappe.local.conf.get(files.LOCAL_LINKS_FOR_TESTS)
+		frappe.local.conf[files.LOCAL_LINKS_FOR_TESTS] = 0
+		self.addCleanup(frappe.local.conf.__setitem__, files.LOCAL_LINKS_FOR_TESTS, allowed)
 		self.server = FileServer(
 			{
 				"/exports/hubspot-leads.csv": ("text/csv", csv_bytes(ROWS)),
