@@ -125,23 +125,29 @@ export class UploadStep {
 		clear(this.status).append(
 			h("p", { class: "small" }, __("Fetching the file from {0}…", [link]))
 		);
+		if (await this.store(upload_from_link(link))) this.link_input.value = "";
+		this.link_button.textContent = __("Import from Link");
+	}
+
+	// A file stored on the server, uploaded or fetched: the wizard's file, or the reason it is not.
+	async store(request, size) {
 		try {
-			const answer = await upload_from_link(link);
+			const answer = await request;
 			this.wizard.state.set_file({
 				url: answer.file_url,
 				name: answer.file_name,
-				size: answer.size,
+				size: size ?? answer.size,
 			});
 			this.wizard.preview = null;
-			this.link_input.value = "";
 			this.set_uploading(false);
 			this.show_uploaded();
+			return true;
 		} catch (error) {
 			clear(this.status);
 			this.show_error(error.message);
+			return false;
 		} finally {
 			this.set_uploading(false);
-			this.link_button.textContent = __("Import from Link");
 		}
 	}
 
@@ -234,23 +240,11 @@ export class UploadStep {
 		}
 		this.set_uploading(true);
 		const bar = this.show_progress(file);
-		try {
-			const answer = await upload_file(file, (done, total) => bar(done, total));
-			this.wizard.state.set_file({
-				url: answer.file_url,
-				name: answer.file_name,
-				size: file.size,
-			});
-			this.wizard.preview = null;
-			this.uploading = false;
-			this.show_uploaded();
-		} catch (error) {
-			clear(this.status);
-			this.show_error(error.message);
-		} finally {
-			this.set_uploading(false);
-			this.input.value = "";
-		}
+		await this.store(
+			upload_file(file, (done, total) => bar(done, total)),
+			file.size
+		);
+		this.input.value = "";
 	}
 
 	show_progress(file) {
