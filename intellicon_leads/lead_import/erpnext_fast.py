@@ -52,7 +52,6 @@ CONTACT_TABLES = {"email_ids": "Contact Email", "phone_nos": "Contact Phone", "l
 EXISTING_CUSTOMER = "Existing Customer"
 # The apps whose hooks on these documents Fast mode reproduces (or which add none that write rows).
 KNOWN_APPS = ("frappe", "erpnext", "intellicon_leads")
-HOOKED_DOCTYPES = ("*", LEAD, CONTACT, *CONTACT_TABLES.values())
 _NUMBERED = re.compile(r"^(.*)-(\d+)$", re.DOTALL)
 
 
@@ -101,15 +100,13 @@ class LeadsWithContacts:
 	def __init__(self, rows, controller: Callable[[dict[str, Any], str], WriteResult]) -> None:
 		self.rows = rows  # the import's FastRows: Lead defaults, names, standard columns
 		self.controller = controller  # writes one record through the document API, guarded
-		self.user = frappe.session.user
-		self.now = rows.now
 		self.contacts = creates_contacts()
 		self.unique_emails = not cint(
 			frappe.db.get_single_value("CRM Settings", "allow_lead_duplication_based_on_emails")
 		)
 		meta = frappe.get_meta(LEAD)
 		self.source_field = "utm_source" if meta.has_field("utm_source") else "source"
-		self.writer = ContactWriter(self.now)
+		self.writer = ContactWriter(rows.now)
 
 	# -- a batch -----------------------------------------------------------------------------------
 

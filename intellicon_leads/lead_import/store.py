@@ -125,6 +125,7 @@ class FrappeStore:
 		self._fast_rows: FastRows | None = None
 		self._with_contacts: erpnext_fast.LeadsWithContacts | None = None
 		self._documents: DocumentShortcuts | None = None
+		self._deferred_results: list[WriteResult] = []  # a batch's, when its Contacts wait for it
 
 	# -- keys held by the batch -------------------------------------------------------------------
 
