@@ -154,6 +154,7 @@ class TestFastModeOnERPNextsLead(LeadImportTestCase):
 		documents = self.import_file("controller.csv", content, mapping=self.mapping)
 		by_controller = self.stored()
 		frappe.db.rollback(save_point="before_both")
+		forget_notifications()
 		if erpnext_fast.creates_contacts():
 			self.assertTrue(erpnext_fast.defers_contacts("Lead"))
 		deferred = self.import_file("documents.csv", content, mapping=self.mapping)
@@ -179,6 +180,7 @@ class TestFastModeOnERPNextsLead(LeadImportTestCase):
 				"enabled": 1,
 			}
 		).insert(ignore_permissions=True)
+		self.addCleanup(forget_notifications)
 
 	def server_script(self, doctype: str) -> None:
 		frappe.get_doc(
@@ -269,3 +271,14 @@ class TestFastModeOnERPNextsLead(LeadImportTestCase):
 		mode, why = write_mode_for("Lead", "Fast")
 		self.assertEqual(mode, "Documents")
 		self.assertIn("a Server Script runs when a Contact is saved", why)
+
+
+def forget_notifications() -> None:
+	"""Frappe's cache of the Notifications on Contact, which a rollback leaves behind: Frappe 16 keeps it
+	in each process (client_cache), Frappe 15 in Redis."""
+	try:
+		from frappe.email.doctype.notification.notification import clear_notification_cache
+	except ImportError:
+		frappe.cache.hdel("notifications", "Contact")
+	else:
+		clear_notification_cache()
